@@ -1,0 +1,211 @@
+"""Queries on the read models with the standard library only, so reading stays quick."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+BOARD_COLUMNS = [
+    "commitment_id",
+    "kind",
+    "title",
+    "parties",
+    "meeting_id",
+    "sector",
+    "legal_status",
+    "implementation_status",
+    "last_change_on",
+    "last_change",
+    "next_step",
+    "next_step_due",
+    "overdue",
+]
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    db.row_factory = sqlite3.Row
+    db.execute("PRAGMA busy_timeout=60000")
+    return db
+
+
+def views_position(path: Path) -> int | None:
+    """Position of the read models, or None when they are not built yet."""
+    if not path.exists():
+        return None
+    try:
+        with connect(path) as db:
+            row = db.execute("SELECT MIN(position) FROM positions").fetchone()
+    except sqlite3.Error:
+        return None
+    return row[0] if row else None
+
+
+def store_position(location: str) -> int | None:
+    """Latest notification id of a SQLite store without loading the event library."""
+    if not Path(location).exists():
+        return 0
+    try:
+        db = sqlite3.connect(f"file:{location}?mode=ro", uri=True)
+        try:
+            row = db.execute("SELECT MAX(rowid) FROM stored_events").fetchone()
+        finally:
+            db.close()
+    except sqlite3.OperationalError as error:
+        if "no such table" in str(error):
+            return 0
+        return None
+    return row[0] or 0
+
+
+def board(
+    db: sqlite3.Connection,
+    today: date,
+    *,
+    party: str | None = None,
+    institution: str | None = None,
+    sector: str | None = None,
+    meeting: str | None = None,
+    overdue_only: bool = False,
+) -> list[dict[str, Any]]:
+    where, params = [], []
+    if party:
+        where.append(
+            "commitment_id IN (SELECT commitment_id FROM commitment_parties WHERE country = ?)"
+        )
+        params.append(party.upper())
+    if institution:
+        where.append(
+            "commitment_id IN (SELECT commitment_id FROM commitment_parties"
+            " WHERE institution LIKE ? ESCAPE '\\')"
+        )
+        params.append(f"%{_escape_like(institution)}%")
+    if sector:
+        where.append("sector = ?")
+        params.append(sector)
+    if meeting:
+        where.append("meeting_id = ?")
+        params.append(meeting)
+    sql = (
+        "SELECT *, (next_step_due_by IS NOT NULL AND next_step_due_by < ?) AS overdue"
+        " FROM commitments"
+    )
+    params.insert(0, today.isoformat())
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY commitment_id"
+    rows = []
+    for row in db.execute(sql, params):
+        item = {c: row[c] for c in BOARD_COLUMNS}
+        item["overdue"] = bool(item["overdue"])
+        if overdue_only and not item["overdue"]:
+            continue
+        rows.append(item)
+    return rows
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+TIMELINE_COLUMNS = [
+    "occurred_on",
+    "event_id",
+    "type",
+    "subject",
+    "summary",
+    "source_title",
+    "source_publisher",
+    "source_published_on",
+    "source_address",
+    "recorded_at",
+    "standing",
+]
+
+
+def timeline(
+    db: sqlite3.Connection, *, stream: str | None = None, limit: int | None = None
+) -> list[dict[str, Any]]:
+    sql = f"SELECT {', '.join(TIMELINE_COLUMNS)} FROM timeline"
+    params: list[Any] = []
+    if stream:
+        sql += " WHERE stream = ?"
+        params.append(stream)
+    sql += " ORDER BY starts_on, rank, position"
+    if limit:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return [dict(row) for row in db.execute(sql, params)]
+
+
+def commitment_exists(db: sqlite3.Connection, commitment_id: str) -> bool:
+    return (
+        db.execute("SELECT 1 FROM commitments WHERE commitment_id = ?", [commitment_id]).fetchone()
+        is not None
+    )
+
+
+def parties(db: sqlite3.Connection, today: date) -> list[dict[str, Any]]:
+    sql = """
+        WITH c AS (
+            SELECT *, (next_step_due_by IS NOT NULL AND next_step_due_by < ?) AS late
+            FROM commitments
+        )
+        SELECT p.country, '' AS institution, COUNT(DISTINCT c.commitment_id) AS commitments,
+               SUM(c.legal_status != 'not signed') AS signed,
+               SUM(c.legal_status = 'in force') AS in_force,
+               SUM(c.implementation_status = 'completed') AS completed,
+               SUM(c.late) AS overdue
+        FROM (SELECT DISTINCT commitment_id, country FROM commitment_parties) p
+        JOIN c USING (commitment_id) GROUP BY p.country
+        UNION ALL
+        SELECT p.country, p.institution, COUNT(DISTINCT c.commitment_id),
+               SUM(c.legal_status != 'not signed'), SUM(c.legal_status = 'in force'),
+               SUM(c.implementation_status = 'completed'), SUM(c.late)
+        FROM commitment_parties p JOIN c USING (commitment_id)
+        WHERE p.institution != '' GROUP BY p.country, p.institution
+        ORDER BY 1, 2
+    """
+    return [dict(row) for row in db.execute(sql, [today.isoformat()])]
+
+
+def meetings(db: sqlite3.Connection) -> list[dict[str, Any]]:
+    rows = []
+    for meeting in db.execute("SELECT * FROM meetings ORDER BY occurred_on, meeting_id"):
+        reports = db.execute(
+            "SELECT count, source_title, source_publisher, source_published_on, unnamed"
+            " FROM meeting_reports WHERE meeting_id = ? ORDER BY occurred_on, event_id",
+            [meeting["meeting_id"]],
+        ).fetchall()
+        claims = [
+            f"{r['count']} reported ({r['source_title'] or 'no source'}"
+            + (f", {r['source_publisher']}" if r["source_publisher"] else "")
+            + ")"
+            for r in reports
+        ]
+        rows.append(
+            {
+                "meeting_id": meeting["meeting_id"],
+                "title": meeting["title"],
+                "occurred_on": meeting["occurred_on"],
+                "place": meeting["place"],
+                "reported": "; ".join(claims) if claims else "no count reported",
+                "identified": meeting["identified"],
+                "summary": ", ".join(f"{r['count']} reported" for r in reports)
+                + (", " if reports else "")
+                + f"{meeting['identified']} identified",
+                "unnamed": "; ".join(r["unnamed"] for r in reports if r["unnamed"]) or None,
+            }
+        )
+    return rows
+
+
+def indicators(db: sqlite3.Connection) -> list[dict[str, Any]]:
+    sql = (
+        "SELECT period, reporter, partner, flow, value, currency, change_pct, occurred_on,"
+        " source_title, source_publisher, event_id FROM indicators"
+        " ORDER BY period_starts_on, reporter, partner, flow, event_id"
+    )
+    return [dict(row) for row in db.execute(sql)]

@@ -1,0 +1,374 @@
+"""Keeps the read models up to date by pulling the store's notification log.
+
+eventsourcing's ProjectionRunner cannot subscribe to a SQLite store, so this pulls
+pages of notifications and applies each page in one read-model transaction that also
+moves every read model's position: a crash leaves the tables at a page boundary.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import orjson
+import sqlite_utils
+
+from events import (
+    CommitmentEvent,
+    CommitmentRegistered,
+    DocumentsReported,
+    EventCorrected,
+    EventRetracted,
+    Fact,
+    MeetingHeld,
+    TradeFigureReported,
+    parse_line,
+    world_period,
+)
+from projections.schema import INDEXES, READ_MODELS, TABLES, VIEWS
+from tracker.status import RANK, Status, apply_changes, evaluate, world_key
+
+BATCH = 1000
+
+
+def open_views(path: Path) -> sqlite_utils.Database:
+    """The read-model database, with its tables created if missing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite_utils.Database(path)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA busy_timeout=60000")
+    if "positions" not in db.table_names():
+        with db.atomic():
+            for name, spec in TABLES.items():
+                db[name].create(spec["columns"], pk=spec["pk"], if_not_exists=True)
+            for table, columns in INDEXES:
+                db[table].create_index(columns, if_not_exists=True)
+            for name, sql in VIEWS.items():
+                db.create_view(name, sql, ignore=True)
+            db["positions"].insert_all(
+                [{"read_model": name, "position": 0} for name in READ_MODELS]
+            )
+    return db
+
+
+def position(db: sqlite_utils.Database) -> int:
+    """The notification id every read model has processed up to."""
+    row = db.execute("SELECT MIN(position) FROM positions").fetchone()
+    return row[0] or 0
+
+
+def catch_up(
+    app: Any,
+    db: sqlite_utils.Database,
+    progress: Callable[[int], None] | None = None,
+    batch: int = BATCH,
+    limit: int | None = None,
+) -> int:
+    """Process every notification after the recorded position; returns how many."""
+    done = 0
+    after = position(db)
+    while limit is None or done < limit:
+        size = batch if limit is None else min(batch, limit - done)
+        notifications = app.recorder.select_notifications(
+            start=after, limit=size, inclusive_of_start=False
+        )
+        if not notifications:
+            break
+        facts = [
+            app.mapper.to_domain_event(n) for n in notifications if n.topic.startswith("events.")
+        ]
+        positions = [n.id for n in notifications if n.topic.startswith("events.")]
+        after = notifications[-1].id
+        with db.atomic():
+            Batch(db).apply(list(zip(positions, facts)))
+            db.execute("UPDATE positions SET position = ?", [after])
+        done += len(notifications)
+        if progress:
+            progress(len(notifications))
+    return done
+
+
+def rebuild(app: Any, path: Path, progress: Callable[[int], None] | None = None) -> int:
+    """Build every read model from scratch beside the old file, then swap it in."""
+    fresh = path.with_name(path.name + ".rebuilding")
+    for leftover in (fresh, Path(f"{fresh}-wal"), Path(f"{fresh}-shm")):
+        leftover.unlink(missing_ok=True)
+    db = open_views(fresh)
+    try:
+        count = catch_up(app, db, progress)
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        db.close()
+    for stale in (Path(f"{path}-wal"), Path(f"{path}-shm")):
+        stale.unlink(missing_ok=True)
+    os.replace(fresh, path)
+    return count
+
+
+def _source_columns(fact: Fact) -> dict[str, Any]:
+    source = fact.source
+    return {
+        "source_title": source.title if source else None,
+        "source_publisher": source.publisher if source else None,
+        "source_published_on": source.published_on if source else None,
+        "source_address": source.address if source else None,
+    }
+
+
+def fact_from_row(row: dict[str, Any]) -> Fact:
+    """A fact back from its timeline row."""
+    fact = parse_line(orjson.loads(row["payload"]))
+    return fact.model_copy(update={"originator_version": row["version"]})
+
+
+class Batch:
+    """One page of facts applied to every read model."""
+
+    def __init__(self, db: sqlite_utils.Database):
+        self.db = db
+        self.streams: dict[str, str] = {}
+        self.states: dict[str, Status] = {}
+        self.dirty: set[str] = set()
+        self.meetings_touched: set[str] = set()
+
+    def stream_of(self, originator_id: str) -> str | None:
+        if originator_id not in self.streams:
+            row = self.db.execute(
+                "SELECT stream FROM streams WHERE originator_id = ?", [originator_id]
+            ).fetchone()
+            if row:
+                self.streams[originator_id] = row[0]
+        return self.streams.get(originator_id)
+
+    def apply(self, batch: list[tuple[int, Fact]]) -> None:
+        timeline, new_streams, indicators, reports, meetings = [], [], [], [], []
+        for notification_id, fact in batch:
+            oid = fact.originator_id.hex
+            stream = self.stream_of(oid)
+            if stream is None:
+                stream = fact.stream_key()
+                self.streams[oid] = stream
+                new_streams.append({"originator_id": oid, "stream": stream})
+            start, end, precision = world_period(fact.occurred_on)
+            line = fact.to_line()
+            timeline.append(
+                {
+                    "position": notification_id,
+                    "event_id": fact.event_id,
+                    "type": fact.type,
+                    "stream": stream,
+                    "subject": stream.split(":", 1)[1],
+                    "occurred_on": fact.occurred_on,
+                    "precision": precision,
+                    "starts_on": start.isoformat(),
+                    "ends_on": end.isoformat(),
+                    "rank": RANK.get(type(fact), 5),
+                    "version": fact.originator_version,
+                    "recorded_at": line.get("recorded_at"),
+                    "summary": fact.summary(),
+                    **_source_columns(fact),
+                    "note": fact.note,
+                    "standing": "standing",
+                    "payload": orjson.dumps(line).decode(),
+                }
+            )
+            if isinstance(fact, (EventCorrected, EventRetracted)):
+                self._flush(timeline, new_streams, indicators, reports, meetings)
+                self._amend(fact, stream)
+            elif isinstance(fact, CommitmentEvent):
+                self._fold(fact)
+            elif isinstance(fact, TradeFigureReported):
+                indicators.append(self._indicator_row(fact))
+            elif isinstance(fact, MeetingHeld):
+                meetings.append(
+                    {
+                        "meeting_id": fact.meeting_id,
+                        "title": fact.title,
+                        "place": fact.place,
+                        "occurred_on": fact.occurred_on,
+                        "parties": ", ".join(p.label() for p in fact.parties),
+                        "identified": 0,
+                    }
+                )
+                self.meetings_touched.add(fact.meeting_id)
+            elif isinstance(fact, DocumentsReported):
+                reports.append(self._report_row(fact))
+        self._flush(timeline, new_streams, indicators, reports, meetings)
+        self._write_commitments()
+        self._count_identified()
+
+    def _flush(self, timeline, new_streams, indicators, reports, meetings) -> None:  # noqa: ANN001
+        db = self.db
+        if new_streams:
+            db["streams"].insert_all(new_streams)
+        if timeline:
+            db["timeline"].insert_all(timeline)
+        if indicators:
+            db["indicators"].upsert_all(indicators, pk="event_id")
+        if reports:
+            db["meeting_reports"].upsert_all(reports, pk="event_id")
+        if meetings:
+            db["meetings"].upsert_all(meetings, pk="meeting_id")
+        for rows in (timeline, new_streams, indicators, reports, meetings):
+            rows.clear()
+
+    @staticmethod
+    def _indicator_row(fact: TradeFigureReported) -> dict[str, Any]:
+        return {
+            "event_id": fact.event_id,
+            "indicator": f"trade:{fact.reporter}-{fact.partner}:{fact.flow}",
+            "reporter": fact.reporter,
+            "partner": fact.partner,
+            "flow": fact.flow,
+            "period": fact.period,
+            "period_starts_on": world_period(fact.period)[0].isoformat(),
+            "value": float(fact.value),
+            "currency": fact.currency,
+            "change_pct": float(fact.change_pct) if fact.change_pct is not None else None,
+            "occurred_on": fact.occurred_on,
+            "source_title": fact.source.title if fact.source else None,
+            "source_publisher": fact.source.publisher if fact.source else None,
+            "source_address": fact.source.address if fact.source else None,
+        }
+
+    @staticmethod
+    def _report_row(fact: DocumentsReported) -> dict[str, Any]:
+        source = _source_columns(fact)
+        return {
+            "event_id": fact.event_id,
+            "meeting_id": fact.meeting_id,
+            "count": fact.count,
+            "unnamed": fact.unnamed,
+            "occurred_on": fact.occurred_on,
+            **source,
+        }
+
+    # -- commitments -----------------------------------------------------------
+
+    def _state(self, commitment_id: str) -> Status | None:
+        if commitment_id not in self.states:
+            row = self.db.execute(
+                "SELECT state FROM commitments WHERE commitment_id = ?", [commitment_id]
+            ).fetchone()
+            if row is None:
+                return None
+            self.states[commitment_id] = Status.from_dict(orjson.loads(row[0]))
+        return self.states[commitment_id]
+
+    def _fold(self, fact: CommitmentEvent) -> None:
+        cid = fact.commitment_id
+        if cid in self.dirty:
+            return
+        state = self._state(cid)
+        if state is None:
+            if isinstance(fact, CommitmentRegistered):
+                state = self.states[cid] = Status(commitment_id=cid)
+            else:
+                self.dirty.add(cid)
+                return
+        if state.last_key is not None and world_key(fact) < state.last_key:
+            self.dirty.add(cid)  # learnt out of world order: fold the whole history again
+            return
+        state.apply(fact)
+
+    def _amend(self, fact: EventCorrected | EventRetracted, stream: str) -> None:
+        target = fact.corrects if isinstance(fact, EventCorrected) else fact.retracts
+        mark = f"corrected by {fact.event_id}" if isinstance(fact, EventCorrected) else f"retracted by {fact.event_id}"
+        row = self.db.execute(
+            "SELECT * FROM timeline WHERE event_id = ? AND stream = ? AND type NOT IN"
+            " ('EventCorrected', 'EventRetracted') ORDER BY position LIMIT 1",
+            [target, stream],
+        ).fetchone()
+        if row is None:
+            return
+        columns = [d[0] for d in self.db.execute("SELECT * FROM timeline LIMIT 0").description]
+        original = dict(zip(columns, row))
+        self.db.execute(
+            "UPDATE timeline SET standing = ? WHERE position = ?", [mark, original["position"]]
+        )
+        kind, subject = stream.split(":", 1)
+        if kind == "commitment":
+            self.dirty.add(subject)
+            return
+        if isinstance(fact, EventRetracted):
+            self.db.execute("DELETE FROM indicators WHERE event_id = ?", [target])
+            self.db.execute("DELETE FROM meeting_reports WHERE event_id = ?", [target])
+            return
+        corrected = apply_changes(fact_from_row(original), fact.changes)
+        if isinstance(corrected, TradeFigureReported):
+            self.db["indicators"].upsert(self._indicator_row(corrected), pk="event_id")
+        elif isinstance(corrected, DocumentsReported):
+            self.db["meeting_reports"].upsert(self._report_row(corrected), pk="event_id")
+        elif isinstance(corrected, MeetingHeld):
+            self.db["meetings"].update(
+                corrected.meeting_id,
+                {"title": corrected.title, "place": corrected.place,
+                 "occurred_on": corrected.occurred_on,
+                 "parties": ", ".join(p.label() for p in corrected.parties)},
+            )
+
+    def _refold(self, commitment_id: str) -> Status:
+        rows = self.db.query(
+            "SELECT payload, version FROM timeline WHERE stream = ? ORDER BY version",
+            [f"commitment:{commitment_id}"],
+        )
+        return evaluate(commitment_id, [fact_from_row(r) for r in rows])
+
+    def _write_commitments(self) -> None:
+        for cid in self.dirty:
+            self.states[cid] = self._refold(cid)
+        today = date.today()
+        rows, parties = [], []
+        for cid, state in self.states.items():
+            if not state.kind:
+                continue
+            row = state.board_row(today)
+            due = row["next_step_due"]
+            rows.append(
+                {
+                    **{k: v for k, v in row.items() if k != "overdue"},
+                    "binding": int(state.binding),
+                    "last_event_id": state.last_event_id,
+                    "next_step_due_by": world_period(due)[1].isoformat() if due else None,
+                    "signed_on": state.signed_on,
+                    "in_force_on": state.in_force_on,
+                    "target_on": state.target_on,
+                    "assessment_score": state.assessment_score,
+                    "assessment_on": state.assessment_on,
+                    "events": state.events,
+                    "unsourced": state.unsourced,
+                    "counted_in_meeting_total": int(state.counted_in_meeting_total),
+                    "state": orjson.dumps(state.to_dict()).decode(),
+                }
+            )
+            parties.extend(
+                {"commitment_id": cid, "country": p["country"], "institution": p.get("institution", "")}
+                for p in state.parties
+            )
+            if state.meeting_id:
+                self.meetings_touched.add(state.meeting_id)
+        if rows:
+            ids = [r["commitment_id"] for r in rows]
+            self.db.execute(
+                f"DELETE FROM commitment_parties WHERE commitment_id IN ({','.join('?' * len(ids))})",
+                ids,
+            )
+            self.db["commitments"].upsert_all(rows, pk="commitment_id")
+            self.db["commitment_parties"].insert_all(parties, ignore=True)
+
+    def _count_identified(self) -> None:
+        for meeting_id in self.meetings_touched:
+            self.db.execute(
+                "UPDATE meetings SET identified = (SELECT COUNT(*) FROM commitments"
+                " WHERE meeting_id = ? AND counted_in_meeting_total = 1"
+                " AND legal_status != 'not signed') WHERE meeting_id = ?",
+                [meeting_id, meeting_id],
+            )
+
+
+def iter_rows(db: sqlite_utils.Database, table: str) -> Iterable[dict[str, Any]]:
+    return db[table].rows

@@ -1,0 +1,172 @@
+"""The read-model tables: plain SQLite that any client can open.
+
+Column descriptions double as documentation (and as Datasette labels).
+"""
+
+from __future__ import annotations
+
+READ_MODELS = ("board", "timeline", "meetings", "indicators")
+
+TABLES: dict[str, dict[str, object]] = {
+    "positions": {
+        "columns": {"read_model": str, "position": int},
+        "pk": "read_model",
+        "about": "Last event notification each read model has processed",
+    },
+    "streams": {
+        "columns": {"originator_id": str, "stream": str},
+        "pk": "originator_id",
+        "about": "Which commitment, meeting or indicator each stored stream belongs to",
+    },
+    "commitments": {
+        "columns": {
+            "commitment_id": str,
+            "kind": str,
+            "title": str,
+            "parties": str,
+            "meeting_id": str,
+            "sector": str,
+            "binding": int,
+            "legal_status": str,
+            "implementation_status": str,
+            "last_change_on": str,
+            "last_change": str,
+            "last_event_id": str,
+            "next_step": str,
+            "next_step_due": str,
+            "next_step_due_by": str,
+            "signed_on": str,
+            "in_force_on": str,
+            "target_on": str,
+            "assessment_score": int,
+            "assessment_on": str,
+            "events": int,
+            "unsourced": int,
+            "counted_in_meeting_total": int,
+            "state": str,
+        },
+        "pk": "commitment_id",
+        "about": "The status board: one row per commitment (see the status_board view for overdue)",
+    },
+    "commitment_parties": {
+        "columns": {"commitment_id": str, "country": str, "institution": str},
+        "pk": ("commitment_id", "country", "institution"),
+        "about": "Who is party to each commitment",
+    },
+    "timeline": {
+        "columns": {
+            "position": int,
+            "event_id": str,
+            "type": str,
+            "stream": str,
+            "subject": str,
+            "occurred_on": str,
+            "precision": str,
+            "starts_on": str,
+            "ends_on": str,
+            "rank": int,
+            "version": int,
+            "recorded_at": str,
+            "summary": str,
+            "source_title": str,
+            "source_publisher": str,
+            "source_published_on": str,
+            "source_address": str,
+            "note": str,
+            "standing": str,
+            "payload": str,
+        },
+        "pk": "position",
+        "about": "Every event in the store, with its source; order by starts_on, rank for world order",
+    },
+    "meetings": {
+        "columns": {
+            "meeting_id": str,
+            "title": str,
+            "place": str,
+            "occurred_on": str,
+            "parties": str,
+            "identified": int,
+        },
+        "pk": "meeting_id",
+        "about": "Meetings where documents were signed, and how many are identified",
+    },
+    "meeting_reports": {
+        "columns": {
+            "event_id": str,
+            "meeting_id": str,
+            "count": int,
+            "unnamed": str,
+            "occurred_on": str,
+            "source_title": str,
+            "source_publisher": str,
+            "source_published_on": str,
+            "source_address": str,
+        },
+        "pk": "event_id",
+        "about": "Each source's count of documents signed at a meeting; counts never overwrite each other",
+    },
+    "indicators": {
+        "columns": {
+            "event_id": str,
+            "indicator": str,
+            "reporter": str,
+            "partner": str,
+            "flow": str,
+            "period": str,
+            "period_starts_on": str,
+            "value": float,
+            "currency": str,
+            "change_pct": float,
+            "occurred_on": str,
+            "source_title": str,
+            "source_publisher": str,
+            "source_address": str,
+        },
+        "pk": "event_id",
+        "about": "Trade figures over time, one row per reported figure",
+    },
+}
+
+INDEXES = [
+    ("timeline", ["stream", "version"]),
+    ("timeline", ["event_id"]),
+    ("timeline", ["starts_on", "rank"]),
+    ("commitments", ["meeting_id"]),
+    ("commitment_parties", ["country", "institution"]),
+    ("meeting_reports", ["meeting_id"]),
+    ("indicators", ["period_starts_on"]),
+]
+
+VIEWS = {
+    "status_board": """
+        SELECT commitment_id, kind, title, parties, meeting_id, sector, binding,
+               legal_status, implementation_status, last_change_on, last_change,
+               next_step, next_step_due,
+               CASE WHEN next_step_due_by IS NOT NULL AND next_step_due_by < date('now')
+                    THEN 1 ELSE 0 END AS overdue
+        FROM commitments ORDER BY commitment_id
+    """,
+    "parties": """
+        SELECT p.country, '' AS institution,
+               COUNT(DISTINCT c.commitment_id) AS commitments,
+               SUM(c.legal_status != 'not signed') AS signed,
+               SUM(c.legal_status = 'in force') AS in_force,
+               SUM(c.implementation_status = 'completed') AS completed,
+               SUM(c.next_step_due_by IS NOT NULL AND c.next_step_due_by < date('now')) AS overdue
+        FROM (SELECT DISTINCT commitment_id, country FROM commitment_parties) p
+        JOIN commitments c USING (commitment_id)
+        GROUP BY p.country
+        UNION ALL
+        SELECT p.country, p.institution,
+               COUNT(DISTINCT c.commitment_id),
+               SUM(c.legal_status != 'not signed'),
+               SUM(c.legal_status = 'in force'),
+               SUM(c.implementation_status = 'completed'),
+               SUM(c.next_step_due_by IS NOT NULL AND c.next_step_due_by < date('now'))
+        FROM commitment_parties p JOIN commitments c USING (commitment_id)
+        WHERE p.institution != ''
+        GROUP BY p.country, p.institution
+        ORDER BY 1, 2
+    """,
+}

@@ -1,0 +1,198 @@
+"""The aggregates: one stream of facts per commitment, meeting or indicator.
+
+A stream checks each new fact against everything it already holds (the rules live in
+``tracker.status``), stamps it with its place in the stream, and keeps it pending
+until the application saves it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, ClassVar, Iterable
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+import orjson
+from pydantic import BaseModel, ConfigDict
+
+from events import (
+    CommitmentRegistered,
+    EventCorrected,
+    EventRetracted,
+    Fact,
+    MeetingHeld,
+    parse_line,
+)
+from events.base import utc_now
+from tracker.errors import AlreadyRegistered, DuplicateEventId, ImpossibleTransition, UnknownEvent
+from tracker.status import apply_changes, effective_events, evaluate
+
+NAMESPACE = uuid5(NAMESPACE_URL, "tracker:streams")
+
+
+def stream_id(key: str) -> UUID:
+    return uuid5(NAMESPACE, key)
+
+
+def claim_id(event_id: str) -> UUID:
+    return uuid5(NAMESPACE, f"event-id:{event_id}")
+
+
+def digest(fact: Fact) -> str:
+    """Fingerprint of what a fact says (not when it was recorded): same id, same digest."""
+    line = fact.to_line()
+    line.pop("recorded_at", None)
+    return hashlib.sha256(orjson.dumps(line, option=orjson.OPT_SORT_KEYS)).hexdigest()[:32]
+
+
+class EventIdClaimed(BaseModel):
+    """Reserves an event id across the whole store, atomically with the event itself."""
+
+    model_config = ConfigDict(frozen=True)
+    class_version: ClassVar[int] = 1
+    originator_id: UUID
+    originator_version: int = 1
+    stream: str
+    digest: str
+
+
+class StreamSnapshot(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    class_version: ClassVar[int] = 1
+    originator_id: UUID
+    originator_version: int
+    key: str
+    facts: list[dict[str, Any]]
+
+
+REGISTRATION = {"commitment": CommitmentRegistered, "meeting": MeetingHeld}
+
+
+class Stream:
+    """Every fact of one commitment, meeting or indicator, in recording order."""
+
+    def __init__(self, key: str, version: int = 0, facts: Iterable[Fact] = ()):
+        self.key = key
+        self.id = stream_id(key)
+        self.version = version
+        self.loaded_version = version
+        self.facts: list[Fact] = list(facts)
+        self.by_event_id = {f.event_id: f for f in self.facts}
+        self._pending: list[Fact] = []
+
+    @property
+    def kind(self) -> str:
+        return self.key.split(":", 1)[0]
+
+    @property
+    def name(self) -> str:
+        return self.key.split(":", 1)[1]
+
+    # -- rules -------------------------------------------------------------------
+
+    def check_not_duplicate(self, fact: Fact) -> bool:
+        """False when this very fact is already here (a repeat), raise when the id is taken."""
+        known = self.by_event_id.get(fact.event_id)
+        if known is None:
+            return True
+        if digest(known) == digest(fact):
+            return False
+        raise DuplicateEventId(
+            f"event id {fact.event_id!r} is already recorded with other content"
+        )
+
+    def check_registration(self, fact: Fact) -> None:
+        registration = REGISTRATION.get(self.kind)
+        if registration is None:
+            return
+        if isinstance(fact, registration):
+            if self.facts:
+                raise AlreadyRegistered(f"{self.kind} {self.name!r} is already registered")
+        elif not self.facts:
+            raise ImpossibleTransition(f"{self.kind} {self.name!r} must be registered first")
+
+    def check_target(self, fact: Fact) -> None:
+        if not isinstance(fact, (EventCorrected, EventRetracted)):
+            return
+        target_id = fact.corrects if isinstance(fact, EventCorrected) else fact.retracts
+        target = self.by_event_id.get(target_id)
+        if target is None:
+            raise UnknownEvent(f"no event {target_id!r} in {self.key}")
+        if isinstance(target, (EventCorrected, EventRetracted)):
+            raise ImpossibleTransition(
+                f"{target_id!r} is itself a correction or retraction; retract or correct the original"
+            )
+        standing = {f.event_id for f in effective_events(self.facts)}
+        if target_id not in standing:
+            raise ImpossibleTransition(f"{target_id!r} was already retracted")
+        if isinstance(target, REGISTRATION.get(self.kind, ())) and isinstance(fact, EventRetracted):
+            raise ImpossibleTransition(f"a registration cannot be retracted; correct it instead")
+        if isinstance(fact, EventCorrected):
+            apply_changes(target, fact.changes)
+
+    def check_consistent(self, fact: Fact) -> None:
+        if self.kind == "commitment":
+            evaluate(self.name, [*self.facts, fact])
+
+    # -- changes -----------------------------------------------------------------
+
+    def append(self, fact: Fact) -> Fact | None:
+        """Check and add one fact; None when it is already here word for word."""
+        if not self.check_not_duplicate(fact):
+            return None
+        self.check_registration(fact)
+        self.check_target(fact)
+        stamped = fact.model_copy(
+            update={
+                "originator_id": self.id,
+                "originator_version": self.version + 1,
+                "recorded_at": fact.recorded_at or utc_now(),
+            }
+        )
+        self.check_consistent(stamped)
+        self._apply(stamped)
+        self._pending.append(stamped)
+        return stamped
+
+    def _apply(self, fact: Fact) -> None:
+        self.version = fact.originator_version or self.version + 1
+        self.facts.append(fact)
+        self.by_event_id[fact.event_id] = fact
+
+    def collect_events(self) -> list[Any]:
+        pending = [
+            *self._pending,
+            *(EventIdClaimed(originator_id=claim_id(f.event_id), stream=self.key, digest=digest(f))
+              for f in self._pending),
+        ]
+        self._pending = []
+        return pending
+
+    def snapshot(self) -> StreamSnapshot:
+        return StreamSnapshot(
+            originator_id=self.id,
+            originator_version=self.version,
+            key=self.key,
+            facts=[{**f.to_line(), "v": f.originator_version} for f in self.facts],
+        )
+
+
+def project_stream(stream: Stream | None, events: Iterable[Any]) -> Stream | None:
+    """Projector for the repository: snapshot first if there is one, then the facts."""
+    for event in events:
+        if isinstance(event, StreamSnapshot):
+            facts = []
+            for line in event.facts:
+                line = dict(line)
+                version = line.pop("v")
+                fact = parse_line(line).model_copy(
+                    update={"originator_id": event.originator_id, "originator_version": version}
+                )
+                facts.append(fact)
+            stream = Stream(event.key, event.originator_version, facts)
+        else:
+            if stream is None:
+                stream = Stream(event.stream_key())
+            stream._apply(event)
+    if stream is not None:
+        stream.loaded_version = stream.version
+    return stream

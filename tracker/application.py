@@ -1,0 +1,195 @@
+"""The tracker application: a thin set of verbs over the event store."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import OperationalError, PersistenceError, RecordConflictError
+
+from events import CommitmentEvent, EventCorrected, EventRetracted, Fact
+from tracker.aggregates import EventIdClaimed, Stream, claim_id, project_stream, stream_id
+from tracker.config import Store
+from tracker.errors import (
+    ConcurrentChange,
+    DuplicateEventId,
+    StoreUnavailable,
+    UnknownCommitment,
+    UnknownEvent,
+    UnknownMeeting,
+)
+from tracker.status import Status, evaluate
+
+SNAPSHOT_EVERY = 200
+RETRIES = 50
+
+
+@dataclass
+class Recorded:
+    added: int = 0
+    unchanged: int = 0
+
+
+class Tracker(Application[UUID]):
+    """Records facts about commitments and answers where each stands."""
+
+    name = "tracker"
+    env = {
+        "MAPPER_TOPIC": "tracker.persistence:PydanticMapper",
+        "TRANSCODER_TOPIC": "tracker.persistence:OrjsonTranscoder",
+        "IS_SNAPSHOTTING_ENABLED": "y",
+    }
+
+    def __init__(self, store: Store):
+        self.store = store
+        try:
+            super().__init__(env={**self.env, **store.environment()})
+        except PersistenceError as error:
+            raise StoreUnavailable(f"cannot open the store {store.label}: {error}") from None
+
+    # -- writing ---------------------------------------------------------------
+
+    def record(self, fact: Fact) -> Recorded:
+        """Record one fact; a repeat of a recorded fact (same id, same content) is a no-op."""
+        return self.record_many([fact])
+
+    def record_many(
+        self,
+        facts: Iterable[Fact],
+        progress: Callable[[int], None] | None = None,
+    ) -> Recorded:
+        """Record facts all together or not at all, retrying when another writer got there first."""
+        facts = list(facts)
+        for attempt in range(RETRIES):
+            try:
+                return self._record_all(facts, progress)
+            except (RecordConflictError, OperationalError) as error:
+                if isinstance(error, OperationalError) and "locked" not in str(error):
+                    raise StoreUnavailable(f"the store failed: {error}") from None
+                time.sleep(random.uniform(0.005, 0.05) * min(attempt + 1, 10))
+                progress = None
+        raise ConcurrentChange(
+            f"other writers kept changing the same records; nothing was written after {RETRIES} tries"
+        )
+
+    def _record_all(self, facts: list[Fact], progress: Callable[[int], None] | None) -> Recorded:
+        streams: dict[str, Stream] = {}
+        fresh_store = self.recorder.max_notification_id() is None
+        located: dict[str, str] = {}
+        result = Recorded()
+        for n, fact in enumerate(facts, 1):
+            key = self._stream_key(fact, streams, located, fresh_store)
+            stream = streams.get(key)
+            if stream is None:
+                stream = streams[key] = self._load_or_start(key, fact)
+            if stream.by_event_id.get(fact.event_id) is None and not fresh_store:
+                self._check_id_free(fact, key)
+            meeting = getattr(fact, "meeting_id", None)
+            if isinstance(fact, CommitmentEvent) and meeting and f"meeting:{meeting}" not in streams:
+                streams[f"meeting:{meeting}"] = self.stream(f"meeting:{meeting}")
+            if stream.append(fact) is None:
+                result.unchanged += 1
+            else:
+                located[fact.event_id] = key
+                result.added += 1
+            if progress and n % 1000 == 0:
+                progress(n)
+        touched = [s for s in streams.values() if s._pending]
+        self.save(*touched)
+        for stream in touched:
+            if self.snapshots and stream.version // SNAPSHOT_EVERY > stream.loaded_version // SNAPSHOT_EVERY:
+                self.snapshots.put([stream.snapshot()])
+        if progress:
+            progress(len(facts))
+        return result
+
+    def _stream_key(
+        self, fact: Fact, streams: dict[str, Stream], located: dict[str, str], fresh: bool
+    ) -> str:
+        if not isinstance(fact, (EventCorrected, EventRetracted)):
+            return fact.stream_key()
+        target = fact.corrects if isinstance(fact, EventCorrected) else fact.retracts
+        if target in located:
+            return located[target]
+        claim = None if fresh else self._claim(target)
+        if claim is None:
+            raise UnknownEvent(f"no recorded event {target!r} to {'correct' if isinstance(fact, EventCorrected) else 'retract'}")
+        return claim.stream
+
+    def _claim(self, event_id: str) -> EventIdClaimed | None:
+        claims = list(self.events.get(claim_id(event_id), limit=1))
+        return claims[0] if claims else None
+
+    def _check_id_free(self, fact: Fact, key: str) -> None:
+        claim = self._claim(fact.event_id)
+        if claim is not None and claim.stream != key:
+            raise DuplicateEventId(
+                f"event id {fact.event_id!r} is already used in {claim.stream}"
+            )
+
+    def _load_or_start(self, key: str, fact: Fact) -> Stream:
+        try:
+            return self.stream(key)
+        except (UnknownCommitment, UnknownMeeting, UnknownEvent):
+            if key.startswith("commitment:") and not fact.type == "CommitmentRegistered":
+                raise
+            if key.startswith("meeting:") and not fact.type == "MeetingHeld":
+                raise
+            return Stream(key)
+
+    # -- reading -----------------------------------------------------------------
+
+    def stream(self, key: str) -> Stream:
+        try:
+            stream = self.repository.get(stream_id(key), projector_func=project_stream)
+        except AggregateNotFoundError:
+            kind, name = key.split(":", 1)
+            if kind == "commitment":
+                raise UnknownCommitment(f"no commitment {name!r} (see 'tracker status')") from None
+            if kind == "meeting":
+                raise UnknownMeeting(f"no meeting {name!r} (see 'tracker meetings')") from None
+            raise UnknownEvent(f"nothing recorded for {key}") from None
+        return stream
+
+    def history(self, commitment_id: str) -> list[Fact]:
+        """Every fact of a commitment, in recording order."""
+        return self.stream(f"commitment:{commitment_id}").facts
+
+    def status(
+        self, commitment_id: str, as_of: date | None = None, known_at: datetime | None = None
+    ) -> Status:
+        return evaluate(commitment_id, self.history(commitment_id), as_of=as_of, known_at=known_at)
+
+    def facts(self, after: int = 0, batch: int = 1000) -> Iterator[tuple[int, Fact]]:
+        """Every fact in the store in recording order, with its notification id."""
+        mapper = self.mapper
+        while True:
+            notifications = self.recorder.select_notifications(
+                start=after, limit=batch, inclusive_of_start=False
+            )
+            if not notifications:
+                return
+            for n in notifications:
+                if n.topic.startswith("events."):
+                    yield n.id, mapper.to_domain_event(n)
+            after = notifications[-1].id
+
+    def board(
+        self, as_of: date | None = None, known_at: datetime | None = None
+    ) -> list[Status]:
+        """Every commitment as it stood, replayed from the events themselves."""
+        by_stream: dict[UUID, list[Fact]] = {}
+        for _, fact in self.facts():
+            by_stream.setdefault(fact.originator_id, []).append(fact)
+        statuses = []
+        for facts in by_stream.values():
+            if isinstance(facts[0], CommitmentEvent) and facts[0].type == "CommitmentRegistered":
+                status = evaluate(facts[0].commitment_id, facts, as_of=as_of, known_at=known_at)
+                if status.kind:
+                    statuses.append(status)
+        return sorted(statuses, key=lambda s: s.commitment_id)

@@ -1,0 +1,123 @@
+"""The ``tracker`` command line: noun and verb commands over one store.
+
+Only typer and the standard library are imported up front; each command imports
+what it needs, so reading the board stays quick.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from tracker.errors import TrackerError
+
+EXIT_CODES = """\b
+Exit codes:
+  0  done
+  1  other error
+  2  bad input or usage (nothing written)
+  3  unknown commitment, meeting or event
+  4  event id already used with other content, or already registered
+  5  impossible transition (contradicts what is recorded)
+  6  store unavailable
+  7  other writers kept changing the same records (nothing written)
+"""
+
+
+def _say_error(message: str) -> None:
+    sys.stderr.write(f"tracker: error: {message}\n")
+
+
+class TrackerGroup(TyperGroup):
+    """Prints every user error as one line on stderr; loads ``record`` only when asked for."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return sorted({*super().list_commands(ctx), "record"})
+
+    def get_command(self, ctx: Any, name: str) -> Any:
+        if name == "record":
+            from typer.main import get_command
+
+            from tracker.cli.record import record_app
+
+            return get_command(record_app)
+        return super().get_command(ctx, name)
+
+    def main(self, args: Any = None, prog_name: Any = None, **extra: Any) -> Any:
+        from typer import Abort, Exit
+        from typer._click.exceptions import ClickException
+
+        extra.pop("standalone_mode", None)
+        try:
+            result = super().main(
+                args=args, prog_name=prog_name or "tracker", standalone_mode=False, **extra
+            )
+        except ClickException as error:
+            hint = ""
+            ctx = getattr(error, "ctx", None)
+            if ctx is not None:
+                hint = f" (see '{ctx.command_path} --help')"
+            _say_error(error.format_message().replace("\n", " ") + hint)
+            sys.exit(error.exit_code)
+        except TrackerError as error:
+            _say_error(str(error).replace("\n", " "))
+            sys.exit(error.exit_code)
+        except (Abort, KeyboardInterrupt):
+            _say_error("interrupted")
+            sys.exit(130)
+        except Exit as error:
+            sys.exit(error.exit_code)
+        except BrokenPipeError:
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+app = typer.Typer(
+    cls=TrackerGroup,
+    name="tracker",
+    help="Track what governments sign and whether it happens.\n\n"
+    "Every fact is an immutable event with its source; the board, histories and"
+    " summaries are rebuilt from the events.\n\n"
+    "Example: tracker demo\n\n" + EXIT_CODES,
+    no_args_is_help=True,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode=None,
+)
+
+
+@app.callback()
+def options(
+    ctx: typer.Context,
+    db: str | None = typer.Option(
+        None,
+        "--db",
+        help="Event store: a SQLite file or postgresql://user:pass@host/db"
+        " (default: $TRACKER_DB, else a file in the per-user data folder).",
+        show_default=False,
+    ),
+    views: str | None = typer.Option(
+        None,
+        "--views",
+        help="Read-model SQLite file (default: $TRACKER_VIEWS, else beside the store).",
+        show_default=False,
+    ),
+) -> None:
+    """Track what governments sign and whether it happens."""
+    from tracker.config import resolve_store
+
+    ctx.obj = resolve_store(db, views)
+
+
+from tracker.cli import data, queries  # noqa: E402  (commands register themselves on app)
+
+__all__ = ["app", "main", "data", "queries"]
+
+
+def main() -> None:
+    from typer.main import get_command
+
+    get_command(app).main(prog_name="tracker")

@@ -1,0 +1,117 @@
+"""Options and helpers shared by the command modules."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from tracker.config import Store
+from tracker.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from tracker.application import Tracker
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+CsvOption = Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="World date: show where things stood on that day (YYYY-MM-DD).",
+        show_default=False,
+    ),
+]
+KnownAtOption = Annotated[
+    str | None,
+    typer.Option(
+        "--known-at",
+        help="Recording time: show only what had been recorded by then"
+        " (YYYY-MM-DD or an ISO timestamp, UTC unless it says otherwise).",
+        show_default=False,
+    ),
+]
+
+
+def parse_as_of(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"--as-of {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def parse_known_at(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"--known-at {value!r} is not a date or ISO timestamp") from None
+    if len(value) == 10:
+        moment = moment.replace(hour=23, minute=59, second=59, microsecond=999999)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment
+
+
+def store(ctx: typer.Context) -> Store:
+    return ctx.find_root().obj
+
+
+def open_tracker(ctx: typer.Context) -> Tracker:
+    from tracker.application import Tracker
+
+    return Tracker(store(ctx))
+
+
+def say(message: str) -> None:
+    """A message for the person at the terminal: stderr, never mixed with data."""
+    sys.stdout.flush()
+    sys.stderr.write(message + "\n")
+
+
+def progress_bar(total: int, label: str) -> Any:
+    """A rich progress bar on stderr, shown only for long jobs on a terminal."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    console = Console(stderr=True)
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=total < 5000 or not console.is_terminal,
+        transient=True,
+    )
+
+
+def catch_up_views(ctx: typer.Context, app: Tracker | None = None) -> Path:
+    """Bring the read models up to the store's latest event and return their file."""
+    from projections.runner import catch_up, open_views
+
+    s = store(ctx)
+    app = app or open_tracker(ctx)
+    db = open_views(s.views)
+    try:
+        catch_up(app, db)
+    finally:
+        db.close()
+    return s.views
+
+
+def fresh_views(ctx: typer.Context) -> Path:
+    """The read-model file, caught up first only when the store has moved on."""
+    from projections.read import store_position, views_position
+
+    s = store(ctx)
+    seen = views_position(s.views)
+    if seen is not None and not s.is_postgres and store_position(s.location) == seen:
+        return s.views
+    return catch_up_views(ctx)

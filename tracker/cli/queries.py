@@ -1,0 +1,250 @@
+"""Commands that answer questions: the board, histories, summaries, indicators."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+import typer
+
+from tracker.cli import app
+from tracker.cli.common import (
+    AsOfOption,
+    CsvOption,
+    JsonOption,
+    KnownAtOption,
+    fresh_views,
+    open_tracker,
+    parse_as_of,
+    parse_known_at,
+)
+from tracker.cli.output import choose, emit
+from tracker.errors import UnknownCommitment
+
+BOARD_COLUMNS = [
+    "commitment_id",
+    "kind",
+    "title",
+    "parties",
+    "legal_status",
+    "implementation_status",
+    "last_change_on",
+    "last_change",
+    "next_step",
+    "next_step_due",
+    "overdue",
+]
+FULL_BOARD_COLUMNS = BOARD_COLUMNS[:4] + ["meeting_id", "sector"] + BOARD_COLUMNS[4:]
+
+
+@app.command(
+    epilog="Examples:\n\n  tracker status\n\n  tracker status --party KZ --overdue\n\n"
+    "  tracker status --as-of 2023-06-01 --json"
+)
+def status(
+    ctx: typer.Context,
+    as_of: AsOfOption = None,
+    known_at: KnownAtOption = None,
+    party: Annotated[str | None, typer.Option(help="Only commitments with this party (ISO code).")] = None,
+    institution: Annotated[str | None, typer.Option(help="Only commitments whose parties include this institution or city (substring).")] = None,
+    sector: Annotated[str | None, typer.Option(help="Only this sector.")] = None,
+    meeting: Annotated[str | None, typer.Option(help="Only commitments from this meeting id.")] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only what is late.")] = False,
+    json_: JsonOption = False,
+    csv_: CsvOption = False,
+) -> None:
+    """The status board: every commitment's legal and implementation status, last change,
+    next expected step and whether it is overdue."""
+    fmt = choose(json_, csv_)
+    day, moment = parse_as_of(as_of), parse_known_at(known_at)
+    today = day or date.today()
+    if day is None and moment is None:
+        from projections import read
+
+        with read.connect(fresh_views(ctx)) as db:
+            rows = read.board(
+                db, today, party=party, institution=institution, sector=sector,
+                meeting=meeting, overdue_only=overdue,
+            )
+    else:
+        rows = [
+            s.board_row(today) for s in open_tracker(ctx).board(as_of=day, known_at=moment)
+        ]
+        rows = [r for r in rows if _matches(r, party, institution, sector, meeting, overdue)]
+    title = "Status board" + (f" as of {day}" if day else "") + (
+        f" as known at {moment.isoformat()}" if moment else ""
+    )
+    emit(rows, FULL_BOARD_COLUMNS if fmt.value != "table" else BOARD_COLUMNS, fmt,
+         title=title, highlight="overdue")
+
+
+def _matches(row: dict[str, Any], party: str | None, institution: str | None,
+             sector: str | None, meeting: str | None, overdue: bool) -> bool:
+    codes = [p.split(" ", 1)[0] for p in (row["parties"] or "").split(", ")]
+    return (
+        (not party or party.upper() in codes)
+        and (not institution or institution.lower() in (row["parties"] or "").lower())
+        and (not sector or row["sector"] == sector)
+        and (not meeting or row["meeting_id"] == meeting)
+        and (not overdue or row["overdue"])
+    )
+
+
+HISTORY_COLUMNS = [
+    "occurred_on",
+    "event_id",
+    "type",
+    "summary",
+    "source_title",
+    "source_publisher",
+    "source_published_on",
+    "source_address",
+    "recorded_at",
+    "standing",
+]
+
+
+@app.command(
+    epilog="Examples:\n\n  tracker history xian-2023-visa-exemption\n\n"
+    "  tracker history xian-2023-visa-exemption --as-of 2023-06-01 --csv"
+)
+def history(
+    ctx: typer.Context,
+    commitment: Annotated[str, typer.Argument(help="Commitment id (see 'tracker status').")],
+    as_of: AsOfOption = None,
+    known_at: KnownAtOption = None,
+    json_: JsonOption = False,
+    csv_: CsvOption = False,
+) -> None:
+    """The history of one commitment in world order, every event with its source;
+    corrected and retracted events stay, marked."""
+    fmt = choose(json_, csv_)
+    day, moment = parse_as_of(as_of), parse_known_at(known_at)
+    if day is None and moment is None:
+        from projections import read
+
+        with read.connect(fresh_views(ctx)) as db:
+            if not read.commitment_exists(db, commitment):
+                raise UnknownCommitment(f"no commitment {commitment!r} (see 'tracker status')")
+            rows = read.timeline(db, stream=f"commitment:{commitment}")
+        header = None
+    else:
+        rows, header = _history_replayed(ctx, commitment, day, moment)
+    if fmt.value == "table":
+        title = f"History of {commitment}" + (f" as of {day}" if day else "") + (
+            f" as known at {moment.isoformat()}" if moment else "")
+        for row in rows:
+            if not row["source_title"]:
+                row["source_title"] = "(no source)"
+        emit(rows, ["occurred_on", "event_id", "summary", "source_title", "standing"], fmt,
+             title=title + (f" — {header}" if header else ""))
+    else:
+        emit(rows, HISTORY_COLUMNS, fmt)
+
+
+def _history_replayed(ctx: typer.Context, commitment: str, day: date | None, moment: Any) -> tuple[list[dict[str, Any]], str]:
+    from events import EventCorrected, EventRetracted
+    from tracker.status import evaluate, world_key
+
+    facts = open_tracker(ctx).history(commitment)
+    if moment is not None:
+        facts = [f for f in facts if f.recorded_at is None or f.recorded_at <= moment]
+    marks: dict[str, str] = {}
+    for f in facts:
+        if isinstance(f, EventCorrected):
+            marks[f.corrects] = f"corrected by {f.event_id}"
+        elif isinstance(f, EventRetracted):
+            marks[f.retracts] = f"retracted by {f.event_id}"
+    status = evaluate(commitment, facts, as_of=day)
+    if day is not None:
+        from events import world_period
+
+        facts = [f for f in facts if world_period(f.occurred_on)[1] <= day]
+    rows = []
+    for f in sorted(facts, key=world_key):
+        line = f.to_line()
+        source = line.get("source", {})
+        rows.append({
+            "occurred_on": f.occurred_on,
+            "event_id": f.event_id,
+            "type": f.type,
+            "summary": f.summary(),
+            "source_title": source.get("title"),
+            "source_publisher": source.get("publisher"),
+            "source_published_on": source.get("published_on"),
+            "source_address": source.get("address"),
+            "recorded_at": line.get("recorded_at"),
+            "standing": marks.get(f.event_id, "standing"),
+        })
+    return rows, f"{status.legal_status} / {status.implementation_status}"
+
+
+@app.command(epilog="Examples:\n\n  tracker timeline\n\n  tracker timeline --limit 20 --json")
+def timeline(
+    ctx: typer.Context,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many events.")] = None,
+    json_: JsonOption = False,
+    csv_: CsvOption = False,
+) -> None:
+    """Every event in the store in world order, with its source."""
+    from projections import read
+
+    fmt = choose(json_, csv_)
+    with read.connect(fresh_views(ctx)) as db:
+        rows = read.timeline(db, limit=limit)
+    columns = ["occurred_on", "subject", "event_id", "summary", "source_title", "standing"]
+    emit(rows, columns if fmt.value == "table" else read.TIMELINE_COLUMNS, fmt, title="Timeline")
+
+
+@app.command(epilog="Examples:\n\n  tracker parties\n\n  tracker parties --csv")
+def parties(
+    ctx: typer.Context,
+    as_of: AsOfOption = None,
+    json_: JsonOption = False,
+    csv_: CsvOption = False,
+) -> None:
+    """Per party and per institution: how many commitments, signed, in force, completed, overdue.
+    A row with an empty institution is the country's total."""
+    from projections import read
+
+    fmt = choose(json_, csv_)
+    today = parse_as_of(as_of) or date.today()
+    with read.connect(fresh_views(ctx)) as db:
+        rows = read.parties(db, today)
+    emit(rows, ["country", "institution", "commitments", "signed", "in_force", "completed", "overdue"],
+         fmt, title="Parties")
+
+
+@app.command(epilog="Examples:\n\n  tracker meetings\n\n  tracker meetings --json")
+def meetings(
+    ctx: typer.Context,
+    json_: JsonOption = False,
+    csv_: CsvOption = False,
+) -> None:
+    """Per meeting: documents reported signed (each count with its source) and how many
+    of them are identified in the tracker."""
+    from projections import read
+
+    fmt = choose(json_, csv_)
+    with read.connect(fresh_views(ctx)) as db:
+        rows = read.meetings(db)
+    columns = ["meeting_id", "title", "occurred_on", "summary", "reported", "unnamed"]
+    emit(rows, columns if fmt.value == "table" else columns + ["place", "identified"], fmt,
+         title="Meetings")
+
+
+@app.command(epilog="Examples:\n\n  tracker indicators\n\n  tracker indicators --csv")
+def indicators(
+    ctx: typer.Context,
+    json_: JsonOption = False,
+    csv_: CsvOption = False,
+) -> None:
+    """Trade indicators over time, each figure with its source."""
+    from projections import read
+
+    fmt = choose(json_, csv_)
+    with read.connect(fresh_views(ctx)) as db:
+        rows = read.indicators(db)
+    columns = ["period", "reporter", "partner", "flow", "value", "currency", "change_pct", "source_title"]
+    emit(rows, columns if fmt.value == "table" else columns + ["source_publisher", "occurred_on", "event_id"],
+         fmt, title="Trade indicators")

@@ -1,0 +1,237 @@
+"""``tracker record <event>``: one subcommand per event type, built from the event's model.
+
+Options are read as text and validated by the model itself, so the command line and
+an imported line accept exactly the same facts.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+import types
+import typing
+from typing import Annotated, Any, Optional
+from uuid import uuid4
+
+import typer
+
+from events import EVENT_TYPES, Fact, Party, Source, parse_line
+from events.commitments import EntryIntoForceRule
+from tracker.errors import InvalidInput
+
+record_app = typer.Typer(
+    name="record",
+    help="Record one fact as an event. One subcommand per event type; see"
+    " 'tracker schema TYPE' for every field.\n\nExample: tracker record document-signed"
+    " --commitment-id xian-2023-visa-exemption --occurred-on 2023-05-17 --instrument agreement"
+    " --source-title 'Akorda press service'",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode=None,
+)
+
+SKIP = {"originator_id", "originator_version", "recorded_at"}
+LIST_OPTION = {"parties": "party", "signatories": "signatory", "cities": "city"}
+SAMPLES: dict[str, str] = {
+    "commitment_id": "xian-2023-visa-exemption",
+    "meeting_id": "xian-2023-state-visit",
+    "occurred_on": "2023-05-17",
+    "kind": "agreement",
+    "title": "Agreement on mutual exemption from visa requirements",
+    "instrument": "agreement",
+    "procedure": "ratification",
+    "party": "KZ",
+    "parties": "KZ",
+    "cities": "KZ:Shymkent",
+    "stay_days": "30",
+    "university": "Al-Farabi Kazakh National University",
+    "city": "Almaty",
+    "milestone": "first students enrolled",
+    "status": "in implementation",
+    "track": "legal",
+    "value": "100000000",
+    "score": "1",
+    "note": "Signed as announced",
+    "corrects": "xian-2023-visa-signed",
+    "retracts": "xian-2023-visa-signed",
+    "reason": "The report gave the wrong day",
+    "changes": "occurred_on=2023-05-18",
+    "count": "22",
+    "reporter": "KZ",
+    "partner": "CN",
+    "flow": "exports",
+    "period": "2023-Q1",
+}
+
+
+def command_name(type_name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", type_name).lower()
+
+
+def _is_list_of_parties(annotation: Any) -> bool:
+    return typing.get_origin(annotation) is list and typing.get_args(annotation) == (Party,)
+
+
+def _base(annotation: Any) -> Any:
+    """The annotation without ``| None``."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return annotation
+
+
+def _parties(values: list[str], option: str) -> list[dict[str, str]]:
+    out = []
+    for value in values:
+        country, _, institution = value.partition(":")
+        item = {"country": country.strip()}
+        if institution.strip():
+            item["institution"] = institution.strip()
+        out.append(item)
+    return out
+
+
+def _changes(values: list[str]) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    for value in values:
+        field, sep, raw = value.partition("=")
+        if not sep or not field.strip():
+            raise InvalidInput(f"--change {value!r}: use FIELD=VALUE")
+        try:
+            changes[field.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            changes[field.strip()] = raw
+    return changes
+
+
+def _parameters(model: type[Fact]) -> tuple[list[inspect.Parameter], dict[str, Any]]:
+    params: list[inspect.Parameter] = []
+    for name, info in model.model_fields.items():
+        if name in SKIP:
+            continue
+        annotation = _base(info.annotation)
+        required = info.is_required()
+        helptext = (info.description or "").rstrip(".")
+        if name == "event_id":
+            helptext = "Unique id of this event (default: generated)"
+            required = False
+        if name == "source":
+            for part, part_info in Source.model_fields.items():
+                params.append(_option(f"source_{part}", str, f"Source {part.replace('_', ' ')}"
+                                      + (" (required for a sourced event)" if part == "title" else ""), False))
+            continue
+        if annotation is EntryIntoForceRule:
+            params.append(_option("entry_into_force_days", int,
+                                  "Days after the last notification that it enters into force", False))
+            continue
+        if _is_list_of_parties(annotation):
+            params.append(_option(LIST_OPTION[name], list[str],
+                                  "COUNTRY or COUNTRY:Institution; repeat for each", required))
+            continue
+        if name == "changes":
+            params.append(_option("change", list[str], "FIELD=VALUE (JSON value or text); repeat", required))
+            continue
+        if annotation is bool:
+            default = info.default if not required else None
+            params.append(inspect.Parameter(
+                name, inspect.Parameter.KEYWORD_ONLY,
+                annotation=Annotated[Optional[bool], typer.Option(
+                    f"--{name.replace('_', '-')}/--not-{name.replace('_', '-')}",
+                    help=helptext + (" [required]" if required else f" [default: {'yes' if default else 'no'}]"),
+                    show_default=False)],
+                default=None))
+            continue
+        choices = typing.get_args(annotation) if typing.get_origin(annotation) is typing.Literal else ()
+        if choices:
+            helptext += (": " if helptext else "One of: ") + ", ".join(str(c) for c in choices)
+        params.append(_option(name, str, helptext, required))
+    return params, {p.name: p.annotation for p in params}
+
+
+def _option(name: str, kind: Any, helptext: str, required: bool) -> inspect.Parameter:
+    flag = "--" + name.replace("_", "-")
+    annotation = Annotated[Optional[kind], typer.Option(flag, help=helptext + (" [required]" if required else ""), show_default=False)]
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=None)
+
+
+def line_from_options(model: type[Fact], options: dict[str, Any]) -> dict[str, Any]:
+    """The JSON Lines object that these command-line options describe."""
+    line: dict[str, Any] = {"type": model.__name__}
+    source = {k.removeprefix("source_"): v for k, v in options.items() if k.startswith("source_") and v is not None}
+    for name, value in options.items():
+        if value is None or name.startswith("source_") or value == []:
+            continue
+        if name in LIST_OPTION.values():
+            field = next(f for f, o in LIST_OPTION.items() if o == name)
+            line[field] = _parties(value, name)
+        elif name == "change":
+            line["changes"] = _changes(value)
+        elif name == "entry_into_force_days":
+            line["entry_into_force"] = {"days_after_last_notification": value}
+        else:
+            line[name] = value
+    if source:
+        line["source"] = source
+    line.setdefault("event_id", f"{command_name(model.__name__)}-{uuid4().hex[:12]}")
+    return line
+
+
+def example(model: type[Fact]) -> str:
+    """A command that records a valid event of this type (the tests run each one)."""
+    parts = [f"tracker record {command_name(model.__name__)}"]
+    for name, info in model.model_fields.items():
+        if name in SKIP or name == "event_id" or name == "source" or not info.is_required():
+            continue
+        flag = LIST_OPTION.get(name, "change" if name == "changes" else name).replace("_", "-")
+        sample = SAMPLES.get(name, "2023-05-17" if "on" in name.split("_") else "example")
+        if name == "parties":
+            parts.append("--party KZ --party CN")
+            continue
+        if name == "cities":
+            parts.append("--city KZ:Shymkent --city CN:Xian")
+            continue
+        if _base(info.annotation) is bool:
+            parts.append(f"--{flag}")
+            continue
+        parts.append(f"--{flag} {_quote(sample)}")
+    parts.append("--source-title 'Akorda press service'")
+    return " ".join(parts)
+
+
+def _quote(text: str) -> str:
+    return f"'{text}'" if " " in text else text
+
+
+def _make_command(model: type[Fact]) -> None:
+    params, annotations = _parameters(model)
+    first_line = (inspect.cleandoc(model.__dict__.get("__doc__") or "")).split("\n\n")[0].replace("\n", " ") or f"Record that {command_name(model.__name__).replace('-', ' ')}."
+
+    def command(ctx: typer.Context, **options: Any) -> None:
+        from tracker.cli.common import catch_up_views, open_tracker, say
+        from tracker.validation import one_line
+
+        line = line_from_options(model, options)
+        try:
+            fact = parse_line(line)
+        except ValueError as error:
+            raise InvalidInput(one_line(error)) from None
+        app = open_tracker(ctx)
+        result = app.record(fact)
+        catch_up_views(ctx, app)
+        print(fact.event_id)
+        say("already recorded, nothing changed" if not result.added else f"recorded {fact.type} {fact.event_id}")
+
+    ctx_param = inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)
+    command.__signature__ = inspect.Signature([ctx_param, *params])  # type: ignore[attr-defined]
+    command.__annotations__ = {"ctx": typer.Context, **annotations, "return": None}
+    command.__doc__ = first_line
+    command.__name__ = command_name(model.__name__).replace("-", "_")
+    record_app.command(command_name(model.__name__), help=first_line,
+                       epilog=f"Example:\n\n  {example(model)}")(command)
+
+
+for _model in EVENT_TYPES.values():
+    _make_command(_model)
+

@@ -1,0 +1,91 @@
+"""Where the store and the read models live. Imports nothing heavy: the read path uses it."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+DB_VARIABLE = "TRACKER_DB"
+VIEWS_VARIABLE = "TRACKER_VIEWS"
+HOME_VARIABLE = "TRACKER_HOME"
+KEY_VARIABLE = "TRACKER_CIPHER_KEY"
+
+
+def data_dir() -> Path:
+    """Per-user data folder: $TRACKER_HOME, else $XDG_DATA_HOME/tracker, else ~/.local/share/tracker."""
+    if os.environ.get(HOME_VARIABLE):
+        return Path(os.environ[HOME_VARIABLE])
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "tracker"
+
+
+@dataclass(frozen=True)
+class Store:
+    """An event store (a SQLite file or a PostgreSQL URL) and its read-model file."""
+
+    location: str
+    views: Path
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.location.startswith(("postgresql://", "postgres://"))
+
+    @property
+    def label(self) -> str:
+        if self.is_postgres:
+            parts = urlsplit(self.location)
+            return f"postgresql://{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path}"
+        return self.location
+
+    def environment(self) -> dict[str, str]:
+        """eventsourcing's settings for this store."""
+        env: dict[str, str] = {}
+        if self.is_postgres:
+            parts = urlsplit(self.location)
+            env.update(
+                PERSISTENCE_MODULE="eventsourcing.postgres",
+                POSTGRES_DBNAME=parts.path.lstrip("/") or "tracker",
+                POSTGRES_HOST=parts.hostname or "localhost",
+                POSTGRES_PORT=str(parts.port or 5432),
+                POSTGRES_USER=unquote(parts.username or os.environ.get("USER", "postgres")),
+                POSTGRES_PASSWORD=unquote(parts.password or ""),
+                POSTGRES_POOL_SIZE="2",
+                POSTGRES_MAX_OVERFLOW="4",
+                POSTGRES_LOCK_TIMEOUT="30",
+            )
+        else:
+            make_private(Path(self.location))
+            env.update(
+                PERSISTENCE_MODULE="eventsourcing.sqlite",
+                SQLITE_DBNAME=self.location,
+                SQLITE_LOCK_TIMEOUT="60",
+            )
+        key = os.environ.get(KEY_VARIABLE)
+        if key:
+            env.update(CIPHER_TOPIC="eventsourcing.cipher:AESCipher", CIPHER_KEY=key)
+        return env
+
+
+def make_private(path: Path) -> None:
+    """Create the file (and its folder) readable by its owner only, if it is not there yet."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
+def resolve_store(db: str | None = None, views: str | None = None) -> Store:
+    """The store named by --db, else $TRACKER_DB, else the per-user default."""
+    location = db or os.environ.get(DB_VARIABLE) or str(data_dir() / "tracker.db")
+    views = views or os.environ.get(VIEWS_VARIABLE)
+    if views:
+        views_path = Path(views)
+    elif location.startswith(("postgresql://", "postgres://")):
+        tag = hashlib.sha256(location.encode()).hexdigest()[:12]
+        views_path = data_dir() / f"views-{tag}.db"
+    else:
+        path = Path(location)
+        views_path = path.with_name(path.stem + ".views.db")
+    return Store(location=location, views=views_path)

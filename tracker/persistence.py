@@ -1,0 +1,70 @@
+"""How events are stored: pydantic models as JSON through orjson, never pickles.
+
+Set in the application's environment (MAPPER_TOPIC, TRANSCODER_TOPIC), after
+eventsourcing's pydantic examples. Older stored versions are upcast on the way in
+with the event class's ``upcast_vN_vN+1`` methods.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from eventsourcing.persistence import Mapper, ProgrammingError, StoredEvent, Transcoder, Transcoding
+from eventsourcing.utils import get_topic, resolve_topic
+from pydantic import BaseModel
+
+from events.base import ENVELOPE
+
+
+class OrjsonTranscoder(Transcoder):
+    def encode(self, obj: Any) -> bytes:
+        return orjson.dumps(obj)
+
+    def decode(self, data: bytes) -> Any:
+        return orjson.loads(data)
+
+    def register(self, transcoding: Transcoding) -> None:
+        raise ProgrammingError("pydantic models serialise themselves; nothing to register")
+
+
+class PydanticMapper(Mapper):
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        model: BaseModel = domain_event
+        cls = type(model)
+        state = model.model_dump(mode="json", exclude=ENVELOPE, exclude_none=True)
+        class_version = getattr(cls, "class_version", 1)
+        if class_version > 1:
+            state["class_version"] = class_version
+        stored = self.transcoder.encode(state)
+        if self.compressor:
+            stored = self.compressor.compress(stored)
+        if self.cipher:
+            stored = self.cipher.encrypt(stored)
+        return StoredEvent(
+            originator_id=domain_event.originator_id,
+            originator_version=domain_event.originator_version,
+            topic=get_topic(cls),
+            state=stored,
+        )
+
+    def decode_state(self, topic: str, stored: bytes) -> tuple[type[BaseModel], dict[str, Any]]:
+        """The event class and its current-version fields, from stored bytes."""
+        if self.cipher:
+            stored = self.cipher.decrypt(stored)
+        if self.compressor:
+            stored = self.compressor.decompress(stored)
+        state: dict[str, Any] = self.transcoder.decode(stored)
+        cls = resolve_topic(topic)
+        class_version = getattr(cls, "class_version", 1)
+        from_version = state.pop("class_version", 1)
+        while from_version < class_version:
+            getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
+            from_version += 1
+        return cls, state
+
+    def to_domain_event(self, stored: StoredEvent) -> Any:
+        cls, state = self.decode_state(stored.topic, stored.state)
+        state["originator_id"] = stored.originator_id
+        state["originator_version"] = stored.originator_version
+        return cls.model_validate(state)
