@@ -178,7 +178,10 @@ class Fact(Value):
 
     def to_line(self) -> dict[str, Any]:
         """The JSON Lines form: ``type`` first, then the fields that are set."""
-        return {"type": self.type, **self.model_dump(mode="json", exclude_none=True)}
+        line = {"type": self.type, **self.model_dump(mode="json", exclude_none=True)}
+        if "recorded_at" in line:
+            line["recorded_at"] = line.pop("recorded_at")
+        return line
 
 
 def utc_now() -> datetime:

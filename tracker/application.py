@@ -47,6 +47,8 @@ class Tracker(Application[UUID]):
 
     def __init__(self, store: Store):
         self.store = store
+        if store.is_postgres and store.postgres_schema != "public":
+            create_schema(store)
         try:
             super().__init__(env={**self.env, **store.environment()})
         except PersistenceError as error:
@@ -193,3 +195,20 @@ class Tracker(Application[UUID]):
                 if status.kind:
                     statuses.append(status)
         return sorted(statuses, key=lambda s: s.commitment_id)
+
+
+def create_schema(store: Store) -> None:
+    """eventsourcing expects the schema to exist; make it so."""
+    import psycopg
+    from psycopg import sql
+
+    env = store.environment()
+    try:
+        with psycopg.connect(
+            dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
+            user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None,
+            autocommit=True, connect_timeout=10,
+        ) as conn:
+            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(store.postgres_schema)))
+    except psycopg.Error as error:
+        raise StoreUnavailable(f"cannot open the store {store.label}: {error}".strip()) from None

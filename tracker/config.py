@@ -6,7 +6,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 DB_VARIABLE = "TRACKER_DB"
 VIEWS_VARIABLE = "TRACKER_VIEWS"
@@ -34,10 +34,17 @@ class Store:
         return self.location.startswith(("postgresql://", "postgres://"))
 
     @property
+    def postgres_schema(self) -> str:
+        """The schema named by ``?schema=`` in the URL, else public."""
+        values = parse_qs(urlsplit(self.location).query).get("schema", [])
+        return values[0] if values else "public"
+
+    @property
     def label(self) -> str:
         if self.is_postgres:
             parts = urlsplit(self.location)
-            return f"postgresql://{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path}"
+            schema = "" if self.postgres_schema == "public" else f"?schema={self.postgres_schema}"
+            return f"postgresql://{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path}{schema}"
         return self.location
 
     def environment(self) -> dict[str, str]:
@@ -55,6 +62,8 @@ class Store:
                 POSTGRES_POOL_SIZE="2",
                 POSTGRES_MAX_OVERFLOW="4",
                 POSTGRES_LOCK_TIMEOUT="30",
+                POSTGRES_CONNECT_TIMEOUT="5",
+                POSTGRES_SCHEMA=self.postgres_schema,
             )
         else:
             make_private(Path(self.location))

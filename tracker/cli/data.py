@@ -117,7 +117,7 @@ def demo(ctx: typer.Context) -> None:
 
     from projections import read
     from tracker.cli.output import Format, emit
-    from tracker.cli.queries import BOARD_COLUMNS
+    from tracker.cli.queries import BOARD_COLUMNS, board_table
 
     source = files("tracker.demo").joinpath(DEMO)
     with source.open(encoding="utf-8") as handle:
@@ -130,7 +130,7 @@ def demo(ctx: typer.Context) -> None:
     with read.connect(store(ctx).views) as db:
         board = read.board(db, date.today())
         meetings = read.meetings(db)
-    emit(board, BOARD_COLUMNS, Format.table, title="Status board", highlight="overdue")
+    emit(board_table(board), BOARD_COLUMNS, Format.table, title="Status board", highlight="overdue")
     emit(meetings, ["meeting_id", "title", "summary", "reported"], Format.table, title="Meetings")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from enum import Enum
 from typing import Any, Sequence
@@ -64,13 +65,12 @@ def emit(
     from rich.console import Console
     from rich.table import Table
 
-    import os
-
     width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS") or 160)
-    console = Console(soft_wrap=False, width=width)
+    console = Console(width=width)
     table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", expand=False)
-    for c in columns:
-        table.add_column(c.replace("_", " "), overflow="fold")
+    for n, c in enumerate(columns):
+        # The first column (an id) stays whole so it can be copied; the rest wraps.
+        table.add_column(c.replace("_", " "), overflow="fold", no_wrap=n == 0)
     for r in rows:
         style = "bold red" if highlight and r.get(highlight) else None
         table.add_row(*(_cell(r.get(c)) for c in columns), style=style)

@@ -21,11 +21,13 @@ from tracker.cli.common import (
 from tracker.cli.output import choose, emit
 from tracker.errors import UnknownCommitment
 
-BOARD_COLUMNS = [
+FULL_BOARD_COLUMNS = [
     "commitment_id",
     "kind",
     "title",
     "parties",
+    "meeting_id",
+    "sector",
     "legal_status",
     "implementation_status",
     "last_change_on",
@@ -34,7 +36,22 @@ BOARD_COLUMNS = [
     "next_step_due",
     "overdue",
 ]
-FULL_BOARD_COLUMNS = BOARD_COLUMNS[:4] + ["meeting_id", "sector"] + BOARD_COLUMNS[4:]
+BOARD_COLUMNS = ["commitment", "legal_status", "implementation", "last_change", "next_step", "overdue"]
+
+
+def board_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Board rows folded into a few columns that fit a terminal."""
+    return [
+        {
+            "commitment": r["commitment_id"],
+            "legal_status": r["legal_status"],
+            "implementation": r["implementation_status"],
+            "last_change": f"{r['last_change_on']} {r['last_change']}",
+            "next_step": (r["next_step"] or "") + (f" by {r['next_step_due']}" if r["next_step_due"] else ""),
+            "overdue": r["overdue"],
+        }
+        for r in rows
+    ]
 
 
 @app.command(
@@ -74,8 +91,10 @@ def status(
     title = "Status board" + (f" as of {day}" if day else "") + (
         f" as known at {moment.isoformat()}" if moment else ""
     )
-    emit(rows, FULL_BOARD_COLUMNS if fmt.value != "table" else BOARD_COLUMNS, fmt,
-         title=title, highlight="overdue")
+    if fmt.value == "table":
+        emit(board_table(rows), BOARD_COLUMNS, fmt, title=title, highlight="overdue")
+    else:
+        emit(rows, FULL_BOARD_COLUMNS, fmt)
 
 
 def _matches(row: dict[str, Any], party: str | None, institution: str | None,

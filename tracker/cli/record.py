@@ -146,7 +146,8 @@ def _parameters(model: type[Fact]) -> tuple[list[inspect.Parameter], dict[str, A
         choices = typing.get_args(annotation) if typing.get_origin(annotation) is typing.Literal else ()
         if choices:
             helptext += (": " if helptext else "One of: ") + ", ".join(str(c) for c in choices)
-        params.append(_option(name, str, helptext, required))
+        kind = int if choices and all(isinstance(c, int) for c in choices) else str
+        params.append(_option(name, kind, helptext, required))
     return params, {p.name: p.annotation for p in params}
 
 
@@ -160,12 +161,12 @@ def line_from_options(model: type[Fact], options: dict[str, Any]) -> dict[str, A
     """The JSON Lines object that these command-line options describe."""
     line: dict[str, Any] = {"type": model.__name__}
     source = {k.removeprefix("source_"): v for k, v in options.items() if k.startswith("source_") and v is not None}
+    list_fields = {LIST_OPTION[f]: f for f in model.model_fields if f in LIST_OPTION}
     for name, value in options.items():
         if value is None or name.startswith("source_") or value == []:
             continue
-        if name in LIST_OPTION.values():
-            field = next(f for f, o in LIST_OPTION.items() if o == name)
-            line[field] = _parties(value, name)
+        if name in list_fields:
+            line[list_fields[name]] = _parties(value, name)
         elif name == "change":
             line["changes"] = _changes(value)
         elif name == "entry_into_force_days":

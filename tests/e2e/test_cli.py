@@ -1,0 +1,258 @@
+"""The command line end to end, through typer's CliRunner, on real store files."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+from pathlib import Path
+
+import pytest
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from events import EVENT_TYPES, parse_line
+from tracker.cli import app
+from tracker.cli.record import command_name, example, line_from_options
+
+runner = CliRunner()
+
+
+def run(*args: str, input: str | None = None):
+    return runner.invoke(app, list(args), input=input)
+
+
+@pytest.fixture
+def db(store_url: str) -> str:
+    return store_url
+
+
+def test_demo_loads_the_xian_history_and_shows_the_board_and_meeting_summary(db):
+    result = run("--db", db, "demo")
+    assert result.exit_code == 0, result.stderr
+    assert "demo history: 26 events added, 0 already there" in result.stderr
+    assert "xian-2023-visa-exemption" in result.stdout
+    assert "22 reported, 8 identified" in result.stdout
+    again = run("--db", db, "demo")
+    assert "demo history: 0 events added, 26 already there" in again.stderr
+
+
+def test_the_demo_board_as_json_lists_every_commitment_with_its_statuses(db):
+    run("--db", db, "demo")
+    result = run("--db", db, "status", "--json")
+    assert result.exit_code == 0
+    board = {row["commitment_id"]: row for row in json.loads(result.stdout)}
+    assert len(board) == 10
+    assert board["xian-2023-visa-exemption"] == {
+        "commitment_id": "xian-2023-visa-exemption",
+        "kind": "agreement",
+        "title": "Mutual exemption from visa requirements",
+        "parties": "KZ (Government of Kazakhstan), CN (Government of China)",
+        "meeting_id": "xian-2023-state-visit",
+        "sector": "mobility",
+        "legal_status": "signed",
+        "implementation_status": "committed",
+        "last_change_on": "2023-05-17",
+        "last_change": "agreement signed in Xian",
+        "next_step": "domestic procedures: CN, KZ",
+        "next_step_due": None,
+        "overdue": False,
+    }
+    assert board["xian-2023-shymkent-xian-sister-cities"]["implementation_status"] == "completed"
+    assert board["xian-2023-export-agreements"]["last_change"] == "contracts signed worth about 100,000,000 USD"
+
+
+def test_history_lists_a_commitment_in_world_order_with_sources_as_csv(db):
+    run("--db", db, "demo")
+    run("--db", db, "record", "entered-into-force", "--event-id", "visa-in-force",
+        "--commitment-id", "xian-2023-visa-exemption", "--occurred-on", "2023-11-10",
+        "--source-title", "Ministry of Foreign Affairs of Kazakhstan")
+    result = run("--db", db, "history", "xian-2023-visa-exemption", "--csv")
+    assert result.exit_code == 0
+    rows = [r.split(",")[:4] for r in result.stdout.splitlines()]
+    assert rows == [
+        ["occurred_on", "event_id", "type", "summary"],
+        ["2023-05-17", "xian-2023-visa-exemption-registered", "CommitmentRegistered", "registered: Mutual exemption from visa requirements"],
+        ["2023-05-17", "xian-2023-visa-exemption-signed", "DocumentSigned", "agreement signed in Xian"],
+        ["2023-11-10", "visa-in-force", "EnteredIntoForce", "entered into force"],
+    ]
+
+
+def test_the_board_as_of_a_past_date_is_replayed_from_the_events(db):
+    run("--db", db, "demo")
+    run("--db", db, "record", "entered-into-force", "--event-id", "visa-in-force",
+        "--commitment-id", "xian-2023-visa-exemption", "--occurred-on", "2023-11-10", "--source-title", "MFA")
+    before = json.loads(run("--db", db, "status", "--as-of", "2023-06-01", "--json").stdout)
+    after = json.loads(run("--db", db, "status", "--json").stdout)
+    visa = "xian-2023-visa-exemption"
+    assert [r["legal_status"] for r in before if r["commitment_id"] == visa] == ["signed"]
+    assert [r["legal_status"] for r in after if r["commitment_id"] == visa] == ["in force"]
+    assert json.loads(run("--db", db, "status", "--as-of", "2023-05-01", "--json").stdout) == []
+
+
+def test_the_board_as_known_at_a_past_moment_ignores_later_recordings(db):
+    run("--db", db, "demo")
+    moment = max(r["recorded_at"] for r in json.loads(run("--db", db, "timeline", "--json").stdout))
+    run("--db", db, "record", "entered-into-force", "--commitment-id", "xian-2023-visa-exemption",
+        "--occurred-on", "2023-11-10", "--source-title", "MFA")
+    known = json.loads(run("--db", db, "status", "--known-at", moment, "--json").stdout)
+    assert {r["legal_status"] for r in known if r["commitment_id"] == "xian-2023-visa-exemption"} == {"signed"}
+
+
+def test_export_then_import_into_a_new_store_gives_the_same_export(db, tmp_path):
+    run("--db", db, "demo")
+    first = run("--db", db, "export")
+    assert first.exit_code == 0 and first.stderr.strip() == "exported 26 events"
+    history = tmp_path / "history.jsonl"
+    history.write_text(first.stdout)
+    other = str(tmp_path / "other.db")
+    imported = run("--db", other, "import", str(history))
+    assert imported.exit_code == 0 and "imported 26 new events, 0 already recorded" in imported.stderr
+    assert run("--db", other, "export").stdout == first.stdout
+    again = run("--db", other, "import", str(history))
+    assert "imported 0 new events, 26 already recorded" in again.stderr
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ('{"type": "DocumentSigned"\n', "history.jsonl:1: not JSON"),
+        ('[1, 2]\n', "history.jsonl:1: each line must be a JSON object"),
+        ('{"type": "TreatyBurnt", "event_id": "x"}\n', "unknown event type 'TreatyBurnt'"),
+        ('{"type": "CommitmentRegistered", "event_id": "x", "commitment_id": "c", "occurred_on": "2023-02-30",'
+         ' "kind": "agreement", "title": "T", "binding": true, "parties": [{"country": "KZ"}]}\n',
+         "history.jsonl:1: CommitmentRegistered: occurred_on: '2023-02-30' is not a real calendar day"),
+    ],
+)
+def test_a_bad_import_says_what_is_wrong_in_one_line_and_writes_nothing(db, tmp_path, content, message):
+    run("--db", db, "demo")
+    before = run("--db", db, "export").stdout
+    history = tmp_path / "history.jsonl"
+    history.write_text('{"type": "MeetingHeld", "event_id": "m2", "meeting_id": "m2", "occurred_on": "2024",'
+                       ' "title": "Astana summit", "parties": [{"country": "KZ"}]}\n' + content)
+    history.write_text(history.read_text().replace("history.jsonl:1", "history.jsonl:2"))
+    result = run("--db", db, "import", str(history))
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert message.replace(":1:", ":2:") in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert run("--db", db, "export").stdout == before
+
+
+def test_an_impossible_fact_exits_5_and_changes_nothing(db):
+    run("--db", db, "demo")
+    result = run("--db", db, "record", "resumed", "--commitment-id", "xian-2023-visa-exemption",
+                 "--occurred-on", "2024-01-01", "--track", "legal")
+    assert result.exit_code == 5
+    assert result.stderr.startswith("tracker: error: resumed-")
+    assert "it was signed, not suspended" in result.stderr
+
+
+def test_unknown_commitments_exit_3(db):
+    result = run("--db", db, "history", "atlantis")
+    assert (result.exit_code, result.stderr) == (3, "tracker: error: no commitment 'atlantis' (see 'tracker status')\n")
+
+
+def test_usage_errors_are_one_line_with_a_pointer_to_help(db):
+    result = run("--db", db, "status", "--as-of", "yesterday")
+    assert (result.exit_code, result.stderr) == (2, "tracker: error: --as-of 'yesterday' is not a date (YYYY-MM-DD)\n")
+    result = run("--db", db, "status", "--frobnicate")
+    assert result.exit_code == 2
+    assert result.stderr == "tracker: error: No such option: --frobnicate (see 'tracker status --help')\n"
+
+
+def test_meetings_keep_every_reported_count_with_its_source(db, tmp_path):
+    run("--db", db, "demo")
+    run("--db", db, "record", "documents-reported", "--meeting-id", "xian-2023-state-visit",
+        "--occurred-on", "2023-05-18", "--count", "21", "--source-title", "Another outlet")
+    rows = json.loads(run("--db", db, "meetings", "--json").stdout)
+    visit = next(r for r in rows if r["meeting_id"] == "xian-2023-state-visit")
+    assert visit["summary"] == "22 reported, 21 reported, 8 identified"
+    assert "21 reported (Another outlet)" in visit["reported"]
+
+
+def test_indicators_show_the_trade_figures_over_time(db):
+    run("--db", db, "demo")
+    result = run("--db", db, "indicators", "--csv")
+    assert result.stdout.splitlines()[:3] == [
+        "period,reporter,partner,flow,value,currency,change_pct,source_title,source_publisher,occurred_on,event_id",
+        "2023-Q1,KZ,CN,exports,2600000000.0,USD,5.0,Kazakhstan and China sign joint statement and 22 documents during state visit in Xian,Press report citing the Akorda press service,2023-Q1,kz-cn-exports-2023-q1",
+        "2023-Q1,KZ,CN,imports,3300000000.0,USD,56.0,Kazakhstan and China sign joint statement and 22 documents during state visit in Xian,Press report citing the Akorda press service,2023-Q1,kz-cn-imports-2023-q1",
+    ]
+
+
+def test_parties_give_each_country_and_institution_their_counts(db):
+    run("--db", db, "demo")
+    rows = json.loads(run("--db", db, "parties", "--json").stdout)
+    assert {"country": "KZ", "institution": "Shymkent", "commitments": 1, "signed": 1, "in_force": 0,
+            "completed": 1, "overdue": 0} in rows
+    assert next(r for r in rows if r["country"] == "CN" and r["institution"] == "")["commitments"] == 10
+
+
+def test_schema_describes_every_event_type(db):
+    schema = json.loads(run("schema").stdout)
+    assert {ref["$ref"].rsplit("/", 1)[1] for ref in schema["oneOf"]} == set(EVENT_TYPES)
+    signed = json.loads(run("schema", "DocumentSigned").stdout)
+    assert signed["properties"]["type"] == {"const": "DocumentSigned"}
+    assert "originator_id" not in signed["properties"]
+
+
+def _commands(group, path=()):
+    for name, command in group.commands.items():
+        yield (*path, name), command
+        if hasattr(command, "commands"):
+            yield from _commands(command, (*path, name))
+
+
+def test_every_command_has_help_with_an_example():
+    root = get_command(app)
+    root.commands["record"] = root.get_command(None, "record")
+    missing = []
+    for path, command in _commands(root):
+        text = f"{command.help or ''} {command.epilog or ''}"
+        if not command.help or "tracker" not in text or "xample" not in text:
+            missing.append(" ".join(path))
+    assert missing == []
+
+
+@pytest.mark.parametrize("type_name", sorted(EVENT_TYPES))
+def test_every_record_example_describes_a_valid_event(type_name):
+    words = shlex.split(example(EVENT_TYPES[type_name]))[3:]
+    options: dict[str, object] = {}
+    ints = {"score"}
+    for flag, value in zip(words, words[1:] + [""]):
+        if not flag.startswith("--"):
+            continue
+        name = flag[2:].replace("-", "_")
+        if value.startswith("--") or value == "":
+            options[name] = True
+        elif name in ("change",) or (name, type_name) in (("party", "CommitmentRegistered"), ("party", "MeetingHeld"), ("city", "SisterCityTieEstablished")):
+            options.setdefault(name, []).append(value)
+        else:
+            options[name] = int(value) if name in ints else value
+    assert parse_line(line_from_options(EVENT_TYPES[type_name], options)).type == type_name
+
+
+def test_record_prints_the_event_id_on_stdout_and_says_what_it_did_on_stderr(db):
+    result = run("--db", db, "record", "meeting-held", "--event-id", "astana-2024", "--meeting-id", "astana-2024",
+                 "--occurred-on", "2024-07", "--title", "SCO summit", "--party", "KZ", "--party", "CN:Ministry of Foreign Affairs",
+                 "--source-title", "Akorda")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "astana-2024\n", "recorded MeetingHeld astana-2024\n")
+
+
+def test_the_default_store_lives_in_the_per_user_data_folder(data_dir):
+    assert run("demo").exit_code == 0
+    assert (data_dir / "tracker.db").exists() and (data_dir / "tracker.views.db").exists()
+    assert oct((data_dir / "tracker.db").stat().st_mode & 0o777) == "0o600"
+
+
+def test_the_tracker_db_variable_chooses_the_store(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRACKER_DB", str(tmp_path / "chosen.db"))
+    assert run("demo").exit_code == 0
+    assert (tmp_path / "chosen.db").exists()
+
+
+def test_the_help_documents_the_exit_codes():
+    result = run("--help")
+    assert "5  impossible transition" in result.stdout
+    assert os.linesep.join([]) == ""

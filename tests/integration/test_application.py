@@ -1,0 +1,88 @@
+"""The application on real stores: given these events, the board shows..."""
+
+from __future__ import annotations
+
+import pytest
+
+from events import parse_line
+from tests.builders import fact, line, registered
+from tracker.errors import DuplicateEventId, ImpossibleTransition, UnknownCommitment, UnknownEvent, UnknownMeeting
+
+
+def test_given_a_registration_and_a_signing_the_board_shows_it_signed(tracker):
+    tracker.record_many([parse_line(registered("visa")), fact("DocumentSigned", "visa-signed", instrument="agreement")])
+    [status] = tracker.board()
+    assert (status.commitment_id, status.legal_status, status.implementation_status) == ("visa", "signed", "committed")
+
+
+def test_recording_the_same_fact_twice_changes_nothing(tracker):
+    tracker.record(parse_line(registered("visa")))
+    again = tracker.record(parse_line(registered("visa")))
+    assert (again.added, again.unchanged) == (0, 1)
+    assert len(list(tracker.facts())) == 1
+
+
+def test_an_event_id_is_unique_across_the_whole_store(tracker):
+    tracker.record_many([parse_line(registered("visa")), parse_line(registered("road"))])
+    tracker.record(fact("DocumentSigned", "signed-1", cid="visa", instrument="agreement"))
+    with pytest.raises(DuplicateEventId, match="already used in commitment:visa"):
+        tracker.record(fact("DocumentSigned", "signed-1", cid="road", instrument="agreement"))
+
+
+def test_facts_about_an_unregistered_commitment_are_refused(tracker):
+    with pytest.raises(UnknownCommitment, match="'nowhere'"):
+        tracker.record(fact("DocumentSigned", "x", cid="nowhere", instrument="agreement"))
+
+
+def test_a_commitment_cannot_cite_a_meeting_nobody_recorded(tracker):
+    with pytest.raises(UnknownMeeting, match="'atlantis-2023'"):
+        tracker.record(parse_line(registered("visa", meeting_id="atlantis-2023")))
+
+
+def test_an_import_with_one_impossible_fact_writes_nothing(tracker):
+    batch = [
+        parse_line(registered("visa")),
+        fact("EnteredIntoForce", "in-force", occurred_on="2023-11-10"),
+        fact("DocumentSigned", "late-signing", occurred_on="2024-01-01", instrument="agreement"),
+    ]
+    with pytest.raises(ImpossibleTransition):
+        tracker.record_many(batch)
+    assert list(tracker.facts()) == []
+    assert tracker.recorder.max_notification_id() is None
+
+
+def test_a_correction_points_at_the_fact_it_corrects_and_both_stay(tracker):
+    tracker.record_many([parse_line(registered("visa")), fact("EnteredIntoForce", "in-force", occurred_on="2023-11-01")])
+    tracker.record(parse_line({"type": "EventCorrected", "event_id": "fix", "occurred_on": "2023-12-01",
+                               "corrects": "in-force", "reason": "The decree says the 10th",
+                               "changes": {"occurred_on": "2023-11-10"}}))
+    assert [f.event_id for f in tracker.history("visa")] == ["visa-registered", "in-force", "fix"]
+    assert tracker.status("visa").in_force_on == "2023-11-10"
+
+
+def test_correcting_an_event_nobody_recorded_is_refused(tracker):
+    with pytest.raises(UnknownEvent, match="'ghost'"):
+        tracker.record(parse_line({"type": "EventRetracted", "event_id": "r", "occurred_on": "2023",
+                                   "retracts": "ghost", "reason": "never happened"}))
+
+
+def test_a_long_history_is_loaded_from_a_snapshot(tracker):
+    tracker.record(parse_line(registered("visa", binding=False)))
+    tracker.record_many(
+        [fact("MilestoneReached", f"m{n}", occurred_on="2024-01-01", milestone=f"step {n}") for n in range(450)]
+    )
+    snapshots = list(tracker.snapshots.get(tracker.stream("commitment:visa").id, desc=True, limit=1))
+    assert snapshots and snapshots[0].originator_version == 451  # taken when a save crosses a multiple of 200
+    stream = tracker.stream("commitment:visa")
+    assert stream.version == 451 and len(stream.facts) == 451
+    assert tracker.status("visa").implementation_status == "in implementation"
+
+
+def test_trade_figures_and_meeting_counts_are_kept_side_by_side(tracker):
+    meeting = line("MeetingHeld", "xian-held", meeting_id="xian", occurred_on="2023-05-17",
+                   title="State visit", parties=[{"country": "KZ"}, {"country": "CN"}])
+    count_a = line("DocumentsReported", "count-a", meeting_id="xian", occurred_on="2023-05-17", count=22)
+    count_b = {**line("DocumentsReported", "count-b", meeting_id="xian", occurred_on="2023-05-18", count=47),
+               "source": {"title": "Another outlet"}}
+    tracker.record_many([parse_line(x) for x in (meeting, count_a, count_b)])
+    assert [f.count for f in tracker.stream("meeting:xian").facts[1:]] == [22, 47]
