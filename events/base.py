@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from functools import lru_cache
 from datetime import date, datetime, timezone
 from typing import Annotated, Any, ClassVar
 from uuid import UUID
@@ -22,6 +23,7 @@ from events.countries import ISO_3166_ALPHA2
 _WORLD_DATE = re.compile(r"^(\d{4})(?:-(?:(0[1-9]|1[0-2])(?:-(\d{2}))?|Q([1-4])))?$")
 
 
+@lru_cache(maxsize=65536)
 def world_period(value: str) -> tuple[date, date, str]:
     """First day, last day and precision of a world date such as 2023-Q1.
 
@@ -133,14 +135,15 @@ class Party(Value):
         return f"{self.country} ({self.institution})" if self.institution else self.country
 
 
-ENVELOPE = frozenset({"originator_id", "originator_version"})
+ENVELOPE = frozenset({"originator_id", "originator_version", "seal"})
 
 
 class Fact(Value):
     """Base of every event: what happened, when in the world, and who says so.
 
-    ``originator_id`` and ``originator_version`` place the event in its stream; the
-    application sets them, users never do. ``recorded_at`` is when the tracker first
+    ``originator_id`` and ``originator_version`` place the event in its stream and
+    ``seal`` chains it to the one before (see ``tracker verify``); the application sets
+    them, users never do. ``recorded_at`` is when the tracker first
     learnt the fact; the application sets it unless a history is imported with it.
     """
 
@@ -149,6 +152,7 @@ class Fact(Value):
 
     originator_id: SkipJsonSchema[UUID | None] = Field(default=None, exclude=True)
     originator_version: SkipJsonSchema[int | None] = Field(default=None, exclude=True)
+    seal: SkipJsonSchema[str | None] = Field(default=None, exclude=True)
 
     event_id: Identifier = Field(description="Unique id of this event, chosen by who records it")
     occurred_on: WorldDate

@@ -29,6 +29,7 @@ from events import (
     world_period,
 )
 from projections.schema import INDEXES, READ_MODELS, TABLES, VIEWS
+from tracker.config import make_private
 from tracker.status import RANK, Status, apply_changes, evaluate, world_key
 
 BATCH = 1000
@@ -36,7 +37,7 @@ BATCH = 1000
 
 def open_views(path: Path) -> sqlite_utils.Database:
     """The read-model database, with its tables created if missing."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private(path)
     db = sqlite_utils.Database(path)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")

@@ -37,6 +37,15 @@ def claim_id(event_id: str) -> UUID:
     return uuid5(NAMESPACE, f"event-id:{event_id}")
 
 
+def seal(previous: str | None, fact: Fact) -> str:
+    """The fact's seal: a hash of its place, its content and the seal before it in its stream."""
+    body = orjson.dumps(
+        [previous or "", str(fact.originator_id), fact.originator_version, fact.to_line()],
+        option=orjson.OPT_SORT_KEYS,
+    )
+    return hashlib.sha256(body).hexdigest()
+
+
 def digest(fact: Fact) -> str:
     """Fingerprint of what a fact says (not when it was recorded): same id, same digest."""
     line = fact.to_line()
@@ -51,6 +60,7 @@ class EventIdClaimed(BaseModel):
     class_version: ClassVar[int] = 1
     originator_id: UUID
     originator_version: int = 1
+    event_id: str | None = None
     stream: str
     digest: str
 
@@ -148,6 +158,8 @@ class Stream:
                 "recorded_at": fact.recorded_at or utc_now(),
             }
         )
+        previous = self.facts[-1].seal if self.facts else None
+        stamped = stamped.model_copy(update={"seal": seal(previous, stamped)})
         self.check_consistent(stamped)
         self._apply(stamped)
         self._pending.append(stamped)
@@ -161,7 +173,8 @@ class Stream:
     def collect_events(self) -> list[Any]:
         pending = [
             *self._pending,
-            *(EventIdClaimed(originator_id=claim_id(f.event_id), stream=self.key, digest=digest(f))
+            *(EventIdClaimed(originator_id=claim_id(f.event_id), event_id=f.event_id,
+                             stream=self.key, digest=digest(f))
               for f in self._pending),
         ]
         self._pending = []
@@ -172,7 +185,7 @@ class Stream:
             originator_id=self.id,
             originator_version=self.version,
             key=self.key,
-            facts=[{**f.to_line(), "v": f.originator_version} for f in self.facts],
+            facts=[{**f.to_line(), "v": f.originator_version, "seal": f.seal} for f in self.facts],
         )
 
 
@@ -183,9 +196,10 @@ def project_stream(stream: Stream | None, events: Iterable[Any]) -> Stream | Non
             facts = []
             for line in event.facts:
                 line = dict(line)
-                version = line.pop("v")
+                version, sealed = line.pop("v"), line.pop("seal", None)
                 fact = parse_line(line).model_copy(
-                    update={"originator_id": event.originator_id, "originator_version": version}
+                    update={"originator_id": event.originator_id, "originator_version": version,
+                            "seal": sealed}
                 )
                 facts.append(fact)
             stream = Stream(event.key, event.originator_version, facts)

@@ -45,6 +45,12 @@ class StoreUnavailable(TrackerError):
     exit_code = 6
 
 
+class StoreUnreadable(TrackerError):
+    """Stored bytes that do not decode: a wrong or missing key, or damage."""
+
+    exit_code = 6
+
+
 class ConcurrentChange(TrackerError):
     """Another writer kept changing the same stream; nothing was written."""
 

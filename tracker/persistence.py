@@ -15,6 +15,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import BaseModel
 
 from events.base import ENVELOPE
+from tracker.errors import StoreUnreadable
 
 
 class OrjsonTranscoder(Transcoder):
@@ -33,6 +34,9 @@ class PydanticMapper(Mapper):
         model: BaseModel = domain_event
         cls = type(model)
         state = model.model_dump(mode="json", exclude=ENVELOPE, exclude_none=True)
+        seal = getattr(model, "seal", None)
+        if seal:
+            state["seal"] = seal
         class_version = getattr(cls, "class_version", 1)
         if class_version > 1:
             state["class_version"] = class_version
@@ -50,11 +54,15 @@ class PydanticMapper(Mapper):
 
     def decode_state(self, topic: str, stored: bytes) -> tuple[type[BaseModel], dict[str, Any]]:
         """The event class and its current-version fields, from stored bytes."""
-        if self.cipher:
-            stored = self.cipher.decrypt(stored)
-        if self.compressor:
-            stored = self.compressor.decompress(stored)
-        state: dict[str, Any] = self.transcoder.decode(stored)
+        try:
+            if self.cipher:
+                stored = self.cipher.decrypt(stored)
+            if self.compressor:
+                stored = self.compressor.decompress(stored)
+            state: dict[str, Any] = self.transcoder.decode(stored)
+        except Exception as error:  # noqa: BLE001 - a wrong key fails in many ways
+            hint = "wrong TRACKER_CIPHER_KEY?" if self.cipher else "encrypted store? set TRACKER_CIPHER_KEY"
+            raise StoreUnreadable(f"cannot read a stored event ({hint}): {type(error).__name__}") from None
         cls = resolve_topic(topic)
         class_version = getattr(cls, "class_version", 1)
         from_version = state.pop("class_version", 1)

@@ -24,6 +24,7 @@ Exit codes:
   5  impossible transition (contradicts what is recorded)
   6  store unavailable
   7  other writers kept changing the same records (nothing written)
+  8  verify found the stored history altered
 """
 
 
@@ -72,6 +73,14 @@ class TrackerGroup(TyperGroup):
             sys.exit(error.exit_code)
         except BrokenPipeError:
             sys.exit(1)
+        except Exception as error:  # a bug, not a user's mistake: say so in one line
+            import os
+
+            if os.environ.get("TRACKER_DEBUG"):
+                raise
+            _say_error(f"internal error: {type(error).__name__}: {error}"[:500].replace("\n", " ")
+                       + " (set TRACKER_DEBUG=1 for the traceback)")
+            sys.exit(1)
         sys.exit(result if isinstance(result, int) else 0)
 
 
@@ -112,9 +121,9 @@ def options(
     ctx.obj = resolve_store(db, views)
 
 
-from tracker.cli import data, queries  # noqa: E402  (commands register themselves on app)
+from tracker.cli import data, queries, store  # noqa: E402  (commands register themselves on app)
 
-__all__ = ["app", "main", "data", "queries"]
+__all__ = ["app", "main", "data", "queries", "store"]
 
 
 def main() -> None:

@@ -1,0 +1,96 @@
+"""Commands about the store itself: verify it, follow it, make an encryption key."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+
+from tracker.cli import app
+from tracker.cli.common import open_tracker, say, store
+from tracker.errors import TrackerError
+
+
+class TamperingFound(TrackerError):
+    exit_code = 8
+
+
+@app.command(epilog="Example:\n\n  tracker verify")
+def verify(ctx: typer.Context) -> None:
+    """Check that the stored history was not altered outside the tracker: every event's seal,
+    its place in its stream and its id claim. Names the first event that fails (exit 8)."""
+    from tracker.verify import verify as check
+
+    report = check(open_tracker(ctx))
+    if report.problems:
+        more = f" ({len(report.problems) - 1} more problems)" if len(report.problems) > 1 else ""
+        raise TamperingFound(f"{report.problems[0]}{more}")
+    unsealed = f", {report.unsealed} recorded before sealing not checked" if report.unsealed else ""
+    say(f"verified {report.events} events in {report.streams} streams: intact{unsealed}")
+
+
+@app.command(epilog="Examples:\n\n  tracker --db postgresql://tracker@db.example/tracker follow\n\n"
+             "  tracker follow --interval 5")
+def follow(
+    ctx: typer.Context,
+    interval: Annotated[float, typer.Option(min=0.05, help="Seconds between polls of a SQLite store.")] = 1.0,
+    stop_after: Annotated[float | None, typer.Option(hidden=True, help="Stop after this many seconds (tests).")] = None,
+) -> None:
+    """Keep the local read models up to date with the store until interrupted (Ctrl-C),
+    resuming where they stopped. PostgreSQL stores push new events (LISTEN/NOTIFY);
+    SQLite stores are polled."""
+    from projections.runner import catch_up, open_views, position
+
+    tracker = open_tracker(ctx)
+    db = open_views(store(ctx).views)
+    started = time.monotonic()
+    done = catch_up(tracker, db)
+    say(f"following {store(ctx).label}: caught up {done} records, now at {position(db)}")
+
+    def expired() -> bool:
+        return stop_after is not None and time.monotonic() - started > stop_after
+
+    try:
+        if store(ctx).is_postgres:
+            with tracker.recorder.subscribe(gt=position(db)) as subscription:
+                watchdog = _stop_later(subscription, stop_after)
+                for notification in subscription:
+                    if notification.id > position(db):
+                        done = catch_up(tracker, db)
+                        say(f"caught up {done} records, now at {position(db)}")
+                    if expired():
+                        break
+                if watchdog:
+                    watchdog.cancel()
+        else:
+            while not expired():
+                done = catch_up(tracker, db)
+                if done:
+                    say(f"caught up {done} records, now at {position(db)}")
+                time.sleep(interval)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        db.close()
+    say(f"stopped at {position(open_views(store(ctx).views))}")
+
+
+def _stop_later(subscription, seconds):  # noqa: ANN001, ANN202
+    if seconds is None:
+        return None
+    import threading
+
+    timer = threading.Timer(seconds, subscription.stop)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+@app.command(epilog="Example:\n\n  export TRACKER_CIPHER_KEY=$(tracker keygen)")
+def keygen() -> None:
+    """Print a new random key for encrypting event payloads at rest. Set it as
+    TRACKER_CIPHER_KEY for every command on that store; without it nothing can be read."""
+    from eventsourcing.cipher import AESCipher
+
+    print(AESCipher.create_key(num_bytes=32))
