@@ -7,6 +7,7 @@ until the application saves it.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from typing import Any, ClassVar, Iterable
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -24,7 +25,7 @@ from events import (
 )
 from events.base import utc_now
 from tracker.errors import AlreadyRegistered, DuplicateEventId, ImpossibleTransition, UnknownEvent
-from tracker.status import apply_changes, effective_events, evaluate
+from tracker.status import Status, apply_changes, effective_events, evaluate, world_key
 
 NAMESPACE = uuid5(NAMESPACE_URL, "tracker:streams")
 
@@ -88,6 +89,8 @@ class Stream:
         self.facts: list[Fact] = list(facts)
         self.by_event_id = {f.event_id: f for f in self.facts}
         self._pending: list[Fact] = []
+        self._status: Status | None = None  # status of ``facts``, kept while facts arrive in world order
+        self._next: tuple[Fact, Status] | None = None
 
     @property
     def kind(self) -> str:
@@ -140,8 +143,19 @@ class Stream:
             apply_changes(target, fact.changes)
 
     def check_consistent(self, fact: Fact) -> None:
-        if self.kind == "commitment":
-            evaluate(self.name, [*self.facts, fact])
+        """The history with this fact must still read as a possible sequence in world order."""
+        if self.kind != "commitment":
+            return
+        if self._status is None:
+            self._status = evaluate(self.name, self.facts)
+        current = self._status
+        in_order = current.last_key is None or world_key(fact) >= current.last_key
+        if in_order and not isinstance(fact, (EventCorrected, EventRetracted)):
+            trial = Status.from_dict(copy.deepcopy(current.to_dict()))
+            trial.apply(fact)
+        else:
+            trial = evaluate(self.name, [*self.facts, fact])
+        self._next = (fact, trial)
 
     # -- changes -----------------------------------------------------------------
 
@@ -166,6 +180,11 @@ class Stream:
         return stamped
 
     def _apply(self, fact: Fact) -> None:
+        if self._next is not None and self._next[0] is fact:
+            self._status = self._next[1]
+        else:
+            self._status = None
+        self._next = None
         self.version = fact.originator_version or self.version + 1
         self.facts.append(fact)
         self.by_event_id[fact.event_id] = fact

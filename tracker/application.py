@@ -43,16 +43,26 @@ class Tracker(Application[UUID]):
         "MAPPER_TOPIC": "tracker.persistence:PydanticMapper",
         "TRANSCODER_TOPIC": "tracker.persistence:OrjsonTranscoder",
         "IS_SNAPSHOTTING_ENABLED": "y",
+        # A stream stays in memory between commands of one process and only new events
+        # are read (fast-forward); failed changes evict it, so no copy is needed.
+        "AGGREGATE_CACHE_MAXSIZE": "256",
+        "DEEPCOPY_FROM_AGGREGATE_CACHE": "n",
     }
 
     def __init__(self, store: Store):
         self.store = store
         if store.is_postgres and store.postgres_schema != "public":
             create_schema(store)
-        try:
-            super().__init__(env={**self.env, **store.environment()})
-        except PersistenceError as error:
-            raise StoreUnavailable(f"cannot open the store {store.label}: {error}") from None
+        for attempt in range(20):
+            try:
+                super().__init__(env={**self.env, **store.environment()})
+                return
+            except PersistenceError as error:
+                # Processes starting together race to create the same tables and functions.
+                racing = any(w in str(error) for w in ("concurrently", "already exists", "deadlock"))
+                if not racing or attempt == 19:
+                    raise StoreUnavailable(f"cannot open the store {store.label}: {error}") from None
+                time.sleep(random.uniform(0.01, 0.1))
 
     # -- writing ---------------------------------------------------------------
 
@@ -71,10 +81,14 @@ class Tracker(Application[UUID]):
             try:
                 return self._record_all(facts, progress)
             except (RecordConflictError, OperationalError) as error:
+                self._forget_cached_streams()
                 if isinstance(error, OperationalError) and "locked" not in str(error):
                     raise StoreUnavailable(f"the store failed: {error}") from None
                 time.sleep(random.uniform(0.005, 0.05) * min(attempt + 1, 10))
                 progress = None
+            except BaseException:
+                self._forget_cached_streams()
+                raise
         raise ConcurrentChange(
             f"other writers kept changing the same records; nothing was written after {RETRIES} tries"
         )
@@ -106,9 +120,24 @@ class Tracker(Application[UUID]):
         for stream in touched:
             if self.snapshots and stream.version // SNAPSHOT_EVERY > stream.loaded_version // SNAPSHOT_EVERY:
                 self.snapshots.put([stream.snapshot()])
+            stream.loaded_version = stream.version
         if progress:
             progress(len(facts))
         return result
+
+    def _forget_cached_streams(self) -> None:
+        """Streams changed in memory by a failed attempt must be read again from the store.
+
+        (eventsourcing's LRUCache.clear() resets its queue but keeps its entries, so evict each.)
+        """
+        cache = self.repository.cache
+        if cache is None:
+            return
+        for key in list(getattr(cache, "cache", {})):
+            try:
+                cache.get(key, evict=True)
+            except KeyError:
+                pass
 
     def _stream_key(
         self, fact: Fact, streams: dict[str, Stream], located: dict[str, str], fresh: bool
