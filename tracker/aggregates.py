@@ -89,8 +89,8 @@ class Stream:
         self.facts: list[Fact] = list(facts)
         self.by_event_id = {f.event_id: f for f in self.facts}
         self._pending: list[Fact] = []
-        self._status: Status | None = None  # status of ``facts``, kept while facts arrive in world order
-        self._next: tuple[Fact, Status] | None = None
+        self._status: Status | None = None  # status of the first ``_checked`` facts
+        self._checked = 0
 
     @property
     def kind(self) -> str:
@@ -142,25 +142,36 @@ class Stream:
         if isinstance(fact, EventCorrected):
             apply_changes(target, fact.changes)
 
-    def check_consistent(self, fact: Fact) -> None:
-        """The history with this fact must still read as a possible sequence in world order."""
-        if self.kind != "commitment":
+    def settle(self) -> None:
+        """Check the facts added since the last check: the history must still read as a
+        possible sequence in world order. Facts that come after everything checked so far
+        are folded on; anything else refolds the whole history once."""
+        if self.kind != "commitment" or self._checked == len(self.facts):
             return
-        if self._status is None:
-            self._status = evaluate(self.name, self.facts)
+        new = self.facts[self._checked:]
         current = self._status
-        in_order = current.last_key is None or world_key(fact) >= current.last_key
-        if in_order and not isinstance(fact, (EventCorrected, EventRetracted)):
+        keys = [world_key(f) for f in new]
+        in_order = (
+            current is not None
+            and all(a <= b for a, b in zip([current.last_key or keys[0], *keys], keys))
+            and not any(isinstance(f, (EventCorrected, EventRetracted)) for f in new)
+        )
+        if in_order:
             trial = Status.from_dict(copy.deepcopy(current.to_dict()))
-            trial.apply(fact)
+            for fact in new:
+                trial.apply(fact)
         else:
-            trial = evaluate(self.name, [*self.facts, fact])
-        self._next = (fact, trial)
+            trial = evaluate(self.name, self.facts)
+        self._status, self._checked = trial, len(self.facts)
 
     # -- changes -----------------------------------------------------------------
 
-    def append(self, fact: Fact) -> Fact | None:
-        """Check and add one fact; None when it is already here word for word."""
+    def append(self, fact: Fact, *, settle: bool = True) -> Fact | None:
+        """Check and add one fact; None when it is already here word for word.
+
+        With ``settle=False`` the world-order check waits for ``settle()``, so that a batch
+        is checked once; until then the stream must not be saved.
+        """
         if not self.check_not_duplicate(fact):
             return None
         self.check_registration(fact)
@@ -174,17 +185,13 @@ class Stream:
         )
         previous = self.facts[-1].seal if self.facts else None
         stamped = stamped.model_copy(update={"seal": seal(previous, stamped)})
-        self.check_consistent(stamped)
         self._apply(stamped)
         self._pending.append(stamped)
+        if settle:
+            self.settle()
         return stamped
 
     def _apply(self, fact: Fact) -> None:
-        if self._next is not None and self._next[0] is fact:
-            self._status = self._next[1]
-        else:
-            self._status = None
-        self._next = None
         self.version = fact.originator_version or self.version + 1
         self.facts.append(fact)
         self.by_event_id[fact.event_id] = fact

@@ -108,7 +108,7 @@ class Tracker(Application[UUID]):
             meeting = getattr(fact, "meeting_id", None)
             if isinstance(fact, CommitmentEvent) and meeting and f"meeting:{meeting}" not in streams:
                 streams[f"meeting:{meeting}"] = self.stream(f"meeting:{meeting}")
-            if stream.append(fact) is None:
+            if stream.append(fact, settle=False) is None:
                 result.unchanged += 1
             else:
                 located[fact.event_id] = key
@@ -116,6 +116,8 @@ class Tracker(Application[UUID]):
             if progress and n % 1000 == 0:
                 progress(n)
         touched = [s for s in streams.values() if s._pending]
+        for stream in touched:
+            stream.settle()
         self.save(*touched)
         for stream in touched:
             if self.snapshots and stream.version // SNAPSHOT_EVERY > stream.loaded_version // SNAPSHOT_EVERY:

@@ -12,6 +12,7 @@ a resumption with no suspension, anything on a track after its final state.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from datetime import date, datetime, timedelta
 from typing import Any, Iterable
 
@@ -108,8 +109,12 @@ RANK: dict[type, int] = {
 
 def world_key(event: Fact) -> tuple[str, int, int]:
     """Sort key of world order; ISO dates sort as strings."""
-    start = world_period(event.occurred_on)[0].isoformat()
-    return (start, RANK.get(type(event), 5), event.originator_version or 0)
+    return (_start(event.occurred_on), RANK.get(type(event), 5), event.originator_version or 0)
+
+
+@lru_cache(maxsize=65536)
+def _start(occurred_on: str) -> str:
+    return world_period(occurred_on)[0].isoformat()
 
 
 def effective_events(events: Iterable[Fact]) -> list[Fact]:

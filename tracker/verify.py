@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tracker.validation import one_line
 from tracker.aggregates import EventIdClaimed, claim_id, digest, seal
 
 
@@ -41,7 +42,7 @@ def verify(app: Any, page: int = 1000) -> Report:
             try:
                 event = app.mapper.to_domain_event(n)
             except Exception as error:  # noqa: BLE001 - any decoding failure is tampering
-                report.problems.append(f"{where}: unreadable ({str(error) or type(error).__name__})")
+                report.problems.append(f"{where}: unreadable ({one_line(error)})")
                 continue
             if isinstance(event, EventIdClaimed):
                 claims[event.originator_id] = event

@@ -11,20 +11,10 @@ from hypothesis import strategies as st
 from events import parse_line
 from projections.runner import catch_up, open_views, rebuild
 from tests.builders import fact, line, registered
+from tests.views import dump
 from tracker.application import Tracker
 from tracker.config import resolve_store
 from tracker.errors import TrackerError
-
-TABLES = ["commitments", "commitment_parties", "timeline", "meetings", "meeting_reports", "indicators", "streams", "positions"]
-
-
-def dump(path: Path) -> dict[str, list]:
-    db = open_views(path)
-    try:
-        return {t: [tuple(r.values()) for r in db[t].rows_where(order_by=",".join(db[t].pks))] for t in TABLES}
-    finally:
-        db.close()
-
 
 STEPS = [
     ("DocumentSigned", {"instrument": "agreement"}),

@@ -29,7 +29,13 @@ Exit codes:
 
 
 def _say_error(message: str) -> None:
-    sys.stderr.write(f"tracker: error: {message}\n")
+    """One line on stderr, whatever the message holds (control characters are escaped)."""
+    import unicodedata
+
+    safe = "".join(
+        c if not unicodedata.category(c).startswith("C") else repr(c)[1:-1] for c in message
+    )
+    sys.stderr.write(f"tracker: error: {safe}\n")
 
 
 class TrackerGroup(TyperGroup):

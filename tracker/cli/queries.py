@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Annotated, Any
 
@@ -19,7 +20,7 @@ from tracker.cli.common import (
     parse_known_at,
 )
 from tracker.cli.output import choose, emit
-from tracker.errors import UnknownCommitment
+from tracker.errors import InvalidInput, UnknownCommitment
 
 FULL_BOARD_COLUMNS = [
     "commitment_id",
@@ -75,6 +76,12 @@ def status(
     fmt = choose(json_, csv_)
     day, moment = parse_as_of(as_of), parse_known_at(known_at)
     today = day or date.today()
+    if party is not None:
+        from events.countries import ISO_3166_ALPHA2
+
+        party = party.upper()
+        if party not in ISO_3166_ALPHA2:
+            raise InvalidInput(f"--party {json.dumps(party)} is not an ISO 3166-1 alpha-2 code")
     if day is None and moment is None:
         from projections import read
 

@@ -1,0 +1,19 @@
+"""Read-model tables as plain data, to compare two read-model files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from projections.runner import open_views
+
+TABLES = ["commitments", "commitment_parties", "timeline", "meetings", "meeting_reports", "indicators", "streams", "positions"]
+
+
+def dump(path: Path) -> dict[str, list]:
+    db = open_views(path)
+    try:
+        return {t: [tuple(r.values()) for r in db[t].rows_where(order_by=",".join(db[t].pks))] for t in TABLES}
+    finally:
+        db.close()
+
+
