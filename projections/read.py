@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import date
 from pathlib import Path
+from uuid import UUID
 from typing import Any
 
 BOARD_COLUMNS = [
@@ -31,33 +32,39 @@ def connect(path: Path) -> sqlite3.Connection:
     return db
 
 
-def views_position(path: Path) -> int | None:
-    """Position of the read models, or None when they are not built yet."""
+def views_position(path: Path) -> tuple[int, str | None] | None:
+    """Position of the read models and the store they were built from, or None if not built."""
     if not path.exists():
         return None
     try:
         with connect(path) as db:
             row = db.execute("SELECT MIN(position) FROM positions").fetchone()
+            store = db.execute("SELECT value FROM meta WHERE key = 'store'").fetchone()
     except sqlite3.Error:
         return None
-    return row[0] if row else None
+    return (row[0] or 0, store[0] if store else None) if row else None
 
 
-def store_position(location: str) -> int | None:
-    """Latest notification id of a SQLite store without loading the event library."""
+def store_position(location: str) -> tuple[int, str | None] | None:
+    """Latest notification id and identity of a SQLite store, without the event library."""
     if not Path(location).exists():
-        return 0
+        return (0, None)
     try:
         db = sqlite3.connect(f"file:{location}?mode=ro", uri=True)
         try:
-            row = db.execute("SELECT MAX(rowid) FROM stored_events").fetchone()
+            last = db.execute("SELECT MAX(rowid) FROM stored_events").fetchone()[0] or 0
+            first = db.execute(
+                "SELECT rowid, originator_id, originator_version FROM stored_events"
+                " ORDER BY rowid LIMIT 1"
+            ).fetchone()
         finally:
             db.close()
     except sqlite3.OperationalError as error:
         if "no such table" in str(error):
-            return 0
+            return (0, None)
         return None
-    return row[0] or 0
+    identity = f"{first[0]}:{UUID(first[1])}:{first[2]}" if first else None
+    return (last, identity)
 
 
 def board(

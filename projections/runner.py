@@ -42,7 +42,8 @@ def open_views(path: Path) -> sqlite_utils.Database:
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA busy_timeout=60000")
-    if "positions" not in db.table_names():
+    missing = set(TABLES) - set(db.table_names())
+    if missing:
         with db.atomic():
             for name, spec in TABLES.items():
                 db[name].create(spec["columns"], pk=spec["pk"], if_not_exists=True)
@@ -51,7 +52,7 @@ def open_views(path: Path) -> sqlite_utils.Database:
             for name, sql in VIEWS.items():
                 db.create_view(name, sql, ignore=True)
             db["positions"].insert_all(
-                [{"read_model": name, "position": 0} for name in READ_MODELS]
+                [{"read_model": name, "position": 0} for name in READ_MODELS], ignore=True
             )
     return db
 
@@ -62,6 +63,23 @@ def position(db: sqlite_utils.Database) -> int:
     return row[0] or 0
 
 
+def store_identity(app: Any) -> str | None:
+    """What the store's first record is: read models built from another store must not be reused."""
+    first = app.recorder.select_notifications(start=None, limit=1)
+    if not first:
+        return None
+    return f"{first[0].id}:{first[0].originator_id}:{first[0].originator_version}"
+
+
+def reset(db: sqlite_utils.Database) -> None:
+    """Empty every read model, back to position 0."""
+    with db.atomic():
+        for name in TABLES:
+            if name != "positions":
+                db.execute(f"DELETE FROM [{name}]")
+        db.execute("UPDATE positions SET position = 0")
+
+
 def catch_up(
     app: Any,
     db: sqlite_utils.Database,
@@ -69,7 +87,17 @@ def catch_up(
     batch: int = BATCH,
     limit: int | None = None,
 ) -> int:
-    """Process every notification after the recorded position; returns how many."""
+    """Process every notification after the recorded position; returns how many.
+
+    Read models built from another store (or from this one before it was replaced)
+    are emptied first and built again.
+    """
+    identity = store_identity(app)
+    known = db.execute("SELECT value FROM meta WHERE key = 'store'").fetchone()
+    if (known[0] if known else None) != identity or position(db) > (app.recorder.max_notification_id() or 0):
+        reset(db)
+        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('store', ?)", [identity])
+        db.conn.commit()
     done = 0
     after = position(db)
     while limit is None or done < limit:

@@ -8,6 +8,11 @@ from __future__ import annotations
 READ_MODELS = ("board", "timeline", "meetings", "indicators")
 
 TABLES: dict[str, dict[str, object]] = {
+    "meta": {
+        "columns": {"key": str, "value": str},
+        "pk": "key",
+        "about": "Which store these read models were built from",
+    },
     "positions": {
         "columns": {"read_model": str, "position": int},
         "pk": "read_model",

@@ -119,3 +119,20 @@ def test_rebuilding_keeps_readers_on_the_old_tables_until_the_new_ones_are_compl
     assert rebuild(tracker, path) >= 1
     assert not path.with_name(path.name + ".rebuilding").exists()
     assert random  # the module's import is used by hypothesis histories
+
+
+def test_read_models_of_a_replaced_store_are_built_again_not_reused(tmp_path):
+    from typer.testing import CliRunner
+
+    from tracker.cli import app as cli
+
+    runner = CliRunner()
+    store, views = str(tmp_path / "events.db"), str(tmp_path / "views.db")
+    assert runner.invoke(cli, ["--db", store, "--views", views, "demo"]).exit_code == 0
+    for leftover in tmp_path.glob("events.db*"):
+        leftover.unlink()
+    runner.invoke(cli, ["--db", store, "--views", views, "record", "commitment-registered", "--commitment-id",
+                        "only-one", "--occurred-on", "2024", "--kind", "memorandum", "--title", "Only one",
+                        "--not-binding", "--party", "KZ", "--source-title", "test"])
+    board = runner.invoke(cli, ["--db", store, "--views", views, "status", "--csv"]).stdout.splitlines()
+    assert [row.split(",")[0] for row in board] == ["commitment_id", "only-one"]

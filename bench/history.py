@@ -1,0 +1,132 @@
+"""A realistic synthetic history: many commitments, every event type, some learnt out of order."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Iterator
+
+SOURCES = [
+    {"title": "Akorda press service", "publisher": "Akorda", "published_on": "2023-05-18"},
+    {"title": "Xinhua report", "publisher": "Xinhua"},
+    {"title": "Ministry of Foreign Affairs of Kazakhstan", "address": "https://www.gov.kz/memleket/entities/mfa"},
+]
+KINDS = [("agreement", True, "agreement"), ("memorandum", False, "memorandum"), ("plan", False, "plan"),
+         ("protocol", True, "protocol")]
+SECTORS = ["transport", "energy", "trade", "education", "culture", "mobility", "media", "finance"]
+COUNTRIES = ["KZ", "CN", "UZ", "KG", "RU", "TR", "AZ", "MN"]
+
+
+def day(base: date, offset: int) -> str:
+    return (base + timedelta(days=offset)).isoformat()
+
+
+def commitment_history(rnd: random.Random, cid: str, meeting: str, size: int) -> list[dict]:
+    """One commitment's facts in *recording* order (sometimes not world order)."""
+    kind, binding, instrument = rnd.choice(KINDS)
+    a, b = rnd.sample(COUNTRIES, 2)
+    start = date(2023, 1, 1) + timedelta(days=rnd.randint(0, 700))
+    src = rnd.choice(SOURCES)
+    base = {"commitment_id": cid, "source": src}
+    facts = [{"type": "CommitmentRegistered", "event_id": f"{cid}-reg", "occurred_on": day(start, 0),
+              "kind": kind, "title": f"{kind.title()} on {rnd.choice(SECTORS)} {cid}", "binding": binding,
+              "parties": [{"country": a, "institution": "Government"}, {"country": b}], "meeting_id": meeting,
+              "sector": rnd.choice(SECTORS), **({"target_on": str(start.year + 2)} if rnd.random() < 0.3 else {}),
+              **base}]
+    legal = [{"type": "DocumentSigned", "event_id": f"{cid}-signed", "occurred_on": day(start, 1),
+              "instrument": instrument, "place": "Xian", **base}]
+    t = 30
+    if binding:
+        for party in (a, b):
+            legal.append({"type": "DomesticProcedureCompleted", "event_id": f"{cid}-dp-{party}",
+                          "occurred_on": day(start, t), "party": party, "procedure": "notification", **base})
+            t += rnd.randint(5, 60)
+        legal.append({"type": "EnteredIntoForce", "event_id": f"{cid}-eif", "occurred_on": day(start, t), **base})
+    if rnd.random() < 0.25 and len(legal) > 1:
+        legal[0], legal[-1] = legal[-1], legal[0]  # learnt of the signing after the entry into force
+    facts += legal
+    n = 0
+    last_milestone = None
+    while len(facts) < size - 3:
+        t += rnd.randint(1, 20)
+        roll = rnd.random()
+        if roll < 0.75:
+            facts.append({"type": "MilestoneReached", "event_id": f"{cid}-m{n}", "occurred_on": day(start, t),
+                          "milestone": f"step {n}", **base})
+            last_milestone = f"{cid}-m{n}"
+        elif roll < 0.9:
+            facts.append({"type": "Assessed", "event_id": f"{cid}-a{n}", "occurred_on": day(start, t),
+                          "score": rnd.choice([-1, 0, 1]), "note": "progress as reported", **base})
+        elif roll < 0.95 and last_milestone:
+            facts.append({"type": "EventCorrected", "event_id": f"{cid}-c{n}", "occurred_on": day(start, t),
+                          "corrects": last_milestone, "reason": "misreported",
+                          "changes": {"milestone": f"{last_milestone} (corrected)"}, "source": src})
+            last_milestone = None
+        else:
+            month = (start + timedelta(days=t)).isoformat()[:7]
+            facts.append({"type": "MilestoneReached", "event_id": f"{cid}-mm{n}", "occurred_on": month,
+                          "milestone": f"monthly report {n}", **base})
+        n += 1
+    if binding and rnd.random() < 0.3:
+        facts.append({"type": "Suspended", "event_id": f"{cid}-susp", "occurred_on": day(start, t + 30),
+                      "track": "legal", **base})
+        facts.append({"type": "Resumed", "event_id": f"{cid}-res", "occurred_on": day(start, t + 90),
+                      "track": "legal", **base})
+    return facts
+
+
+def generate(events: int, seed: int = 17) -> Iterator[dict]:
+    """About ``events`` facts: meetings, commitments of ~50 facts each, monthly trade figures."""
+    rnd = random.Random(seed)
+    per = 50
+    commitments = max(1, -(-events // per))
+    meetings = max(1, commitments // 40)
+    for m in range(meetings):
+        yield {"type": "MeetingHeld", "event_id": f"meeting-{m}-held", "meeting_id": f"meeting-{m}",
+               "occurred_on": "2023-05-17", "title": f"Summit {m}", "parties": [{"country": "KZ"}, {"country": "CN"}],
+               "source": SOURCES[0]}
+        yield {"type": "DocumentsReported", "event_id": f"meeting-{m}-count", "meeting_id": f"meeting-{m}",
+               "occurred_on": "2023-05-17", "count": 22, "source": SOURCES[0]}
+    budget = events - 2 * meetings - 40
+    streams = [commitment_history(rnd, f"c{i}", f"meeting-{i % meetings}", per) for i in range(commitments)]
+    total = sum(len(s) for s in streams)
+    # Interleave the commitments' histories as news would arrive, keeping each one's own order.
+    cursors = [0] * len(streams)
+    live = list(range(len(streams)))
+    emitted = 0
+    while live and emitted < budget:
+        i = rnd.choice(live)
+        yield streams[i][cursors[i]]
+        cursors[i] += 1
+        emitted += 1
+        if cursors[i] == len(streams[i]):
+            live.remove(i)
+    for k in range(min(40, events)):
+        year, month = 2020 + k // 12, k % 12 + 1
+        yield {"type": "TradeFigureReported", "event_id": f"trade-{k}", "occurred_on": f"{year}-{month:02d}",
+               "reporter": "KZ", "partner": "CN", "flow": "exports", "period": f"{year}-{month:02d}",
+               "value": str(2_000_000_000 + k * 10_000_000), "change_pct": str(k % 7), "source": SOURCES[2]}
+    del total
+
+
+def long_commitment(cid: str, size: int) -> Iterator[dict]:
+    """One commitment with ``size`` facts (for the record and history workloads)."""
+    src = SOURCES[0]
+    yield {"type": "CommitmentRegistered", "event_id": f"{cid}-reg", "commitment_id": cid, "occurred_on": "2023-05-17",
+           "kind": "memorandum", "title": "Long-running memorandum", "binding": False,
+           "parties": [{"country": "KZ"}, {"country": "CN"}], "source": src}
+    start = date(2023, 6, 1)
+    for n in range(size - 1):
+        yield {"type": "MilestoneReached", "event_id": f"{cid}-m{n}", "commitment_id": cid,
+               "occurred_on": day(start, n // 10), "milestone": f"step {n}", "source": src}
+
+
+def write(path: Path, lines: Iterator[dict]) -> int:
+    count = 0
+    with path.open("w", encoding="utf-8") as out:
+        for line in lines:
+            out.write(json.dumps(line, separators=(",", ":")) + "\n")
+            count += 1
+    return count
