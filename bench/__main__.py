@@ -1,0 +1,303 @@
+"""Side-by-side benchmark: each tracker workload and its baseline, in the same run.
+
+    python -m bench                       # the full run (200,000 events; 1,000,000 for the scale rows)
+    python -m bench --smoke               # a few thousand events, as in CI
+
+Prints one table (workload, size, median of the runs, baseline, ratio, target) and writes
+the same rows as JSON (bench/results/latest.json unless --json says otherwise).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bench.history import generate, long_commitment, write
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+
+BASELINE_IMPORT = """
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[2])
+db.execute("CREATE TABLE events (event_id TEXT PRIMARY KEY, type TEXT, body TEXT)")
+with db, open(sys.argv[1], encoding="utf-8") as lines:
+    rows = []
+    for line in lines:
+        data = json.loads(line)
+        rows.append((data["event_id"], data["type"], line))
+    db.executemany("INSERT INTO events VALUES (?, ?, ?)", rows)
+"""
+
+BASELINE_REBUILD = """
+import json, sqlite3, sys
+store = sqlite3.connect(sys.argv[1])
+out = sqlite3.connect(sys.argv[2])
+out.execute("CREATE TABLE IF NOT EXISTS status (stream TEXT PRIMARY KEY, type TEXT, occurred_on TEXT, events INT)")
+with out:
+    out.execute("DELETE FROM status")
+    for stream, topic, state in store.execute("SELECT originator_id, topic, state FROM stored_events ORDER BY rowid"):
+        if not topic.startswith("events."):
+            continue
+        data = json.loads(state)
+        out.execute("INSERT INTO status VALUES (?, ?, ?, 1) ON CONFLICT(stream) DO UPDATE SET"
+                    " type = excluded.type, occurred_on = excluded.occurred_on, events = events + 1",
+                    (stream, topic, data["occurred_on"]))
+"""
+
+BASELINE_HISTORY = """
+import typer, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+rows = db.execute("SELECT * FROM timeline WHERE stream = ? ORDER BY starts_on, rank, position", [sys.argv[2]]).fetchall()
+print(len(rows))
+"""
+
+
+def run(args: list[str], env: dict | None = None) -> tuple[float, int]:
+    """Wall time and peak memory (KiB) of one whole process."""
+    started = time.perf_counter()
+    process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    error = process.stderr.read().decode() if process.stderr else ""
+    process.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"benchmark step failed: {' '.join(args[:6])}...\n{error}")
+    return elapsed, usage.ru_maxrss
+
+
+def tracker(store: Path, *args: str) -> list[str]:
+    return [PY, "-m", "tracker", "--db", str(store), *args]
+
+
+def median_of(runs: int, step) -> float:  # noqa: ANN001
+    return statistics.median(step() for _ in range(runs))
+
+
+class Bench:
+    def __init__(self, options: argparse.Namespace):
+        self.o = options
+        self.dir = Path(tempfile.mkdtemp(prefix="tracker-bench-"))
+        self.rows: list[dict] = []
+
+    def row(self, workload: str, size: str, tracker_s: float, baseline_s: float, baseline: str,
+            target: float, unit: str = "s") -> None:
+        ratio = tracker_s / baseline_s if baseline_s else float("inf")
+        self.rows.append({"workload": workload, "size": size, "tracker": round(tracker_s, 4),
+                          "baseline": round(baseline_s, 4), "baseline_is": baseline, "unit": unit,
+                          "ratio": round(ratio, 2), "target": target, "met": ratio <= target})
+        print(f"  {workload}: {tracker_s:.3f} vs {baseline_s:.3f} {unit} -> ratio {ratio:.2f} (target {target})",
+              file=sys.stderr, flush=True)
+
+    def history(self, events: int) -> Path:
+        path = self.dir / f"history-{events}.jsonl"
+        if not path.exists():
+            write(path, generate(events))
+        return path
+
+    def loaded_store(self, events: int) -> Path:
+        """A store with ``events`` imported and its read models caught up."""
+        store = self.dir / f"store-{events}.db"
+        if not store.exists():
+            run(tracker(store, "import", str(self.history(events))))
+        return store
+
+    def copy_store(self, store: Path, name: str) -> Path:
+        target = self.dir / f"{name}.db"
+        for suffix in ("", ".views"):
+            source = store.with_name(store.stem + suffix + ".db")
+            shutil.copy(source, target.with_name(target.stem + suffix + ".db"))
+        return target
+
+    # -- workloads -------------------------------------------------------------------------
+
+    def import_(self) -> None:
+        n, history = self.o.events, self.history(self.o.events)
+
+        def ours() -> float:
+            store = self.dir / "import.db"
+            for leftover in self.dir.glob("import*"):
+                leftover.unlink()
+            return run(tracker(store, "import", str(history)))[0]
+
+        def theirs() -> float:
+            target = self.dir / "baseline-import.db"
+            target.unlink(missing_ok=True)
+            return run([PY, "-c", BASELINE_IMPORT, str(history), str(target)])[0]
+
+        self.row("tracker import (JSON Lines)", f"{n:,} events", median_of(self.o.runs, ours),
+                 median_of(self.o.runs, theirs), "json + one INSERT transaction", 3)
+
+    def rebuild(self) -> None:
+        n, store = self.o.events, self.loaded_store(self.o.events)
+        ours = median_of(self.o.runs, lambda: run(tracker(store, "rebuild"))[0])
+        out = self.dir / "baseline-rebuild.db"
+        theirs = median_of(self.o.runs, lambda: run([PY, "-c", BASELINE_REBUILD, str(store), str(out)])[0])
+        self.row("tracker rebuild (every read model)", f"{n:,} events", ours, theirs,
+                 "decode + one upsert each, one transaction", 2)
+
+    def catch_up(self) -> None:
+        import orjson
+
+        sys.path.insert(0, str(ROOT))
+        from events import parse_line
+        from projections.runner import catch_up, open_views
+        from tracker.application import Tracker
+        from tracker.config import resolve_store
+
+        n, new = self.o.events, self.o.new_events
+        base = self.loaded_store(n)
+        ours_times, theirs_times = [], []
+        for attempt in range(self.o.runs):
+            store = self.copy_store(base, f"catchup-{attempt}")
+            app = Tracker(resolve_store(str(store)))
+            views = open_views(store.with_name(store.stem + ".views.db"))
+            catch_up(app, views)
+            start = app.recorder.max_notification_id()
+            facts = [parse_line({"type": "MilestoneReached", "event_id": f"late-{attempt}-{k}",
+                                 "commitment_id": f"c{k % max(1, n // 50)}", "occurred_on": "2027-01-01",
+                                 "milestone": f"late news {k}", "source": {"title": "bench"}}) for k in range(new)]
+            app.record_many(facts)
+            began = time.perf_counter()
+            catch_up(app, views)
+            ours_times.append(time.perf_counter() - began)
+            views.close()
+            import sqlite3
+
+            raw = sqlite3.connect(store)
+            baseline = sqlite3.connect(self.dir / f"baseline-catchup-{attempt}.db")
+            baseline.execute("CREATE TABLE IF NOT EXISTS status (stream TEXT PRIMARY KEY, type TEXT,"
+                             " occurred_on TEXT, events INT)")
+            began = time.perf_counter()
+            with baseline:
+                for stream, topic, state in raw.execute(
+                        "SELECT originator_id, topic, state FROM stored_events WHERE rowid > ? ORDER BY rowid", [start]):
+                    if not topic.startswith("events."):
+                        continue
+                    data = orjson.loads(state)
+                    baseline.execute("INSERT INTO status VALUES (?, ?, ?, 1) ON CONFLICT(stream) DO UPDATE SET"
+                                     " type = excluded.type, occurred_on = excluded.occurred_on, events = events + 1",
+                                     (stream, topic, data["occurred_on"]))
+            theirs_times.append(time.perf_counter() - began)
+            app.close()
+        self.row(f"catch up after {new:,} new events", f"{n:,} events", statistics.median(ours_times),
+                 statistics.median(theirs_times), "the same upserts by hand", 2)
+
+    def status(self) -> None:
+        n, store = self.o.events, self.loaded_store(self.o.events)
+        run(tracker(store, "status", "--json"))
+        ours = median_of(self.o.runs, lambda: run(tracker(store, "status", "--json"))[0])
+        theirs = median_of(self.o.runs, lambda: run([PY, "-c", "import typer, sqlite3"])[0])
+        self.row("tracker status --json, whole process", f"{n:,} events", ours, theirs,
+                 'python -c "import typer, sqlite3"', 1.6)
+
+    def status_scale(self) -> None:
+        large, small = self.loaded_store(self.o.large), self.loaded_store(self.o.small)
+        for store in (large, small):
+            run(tracker(store, "status", "--json"))
+        ours = median_of(self.o.runs, lambda: run(tracker(large, "status", "--json"))[0])
+        theirs = median_of(self.o.runs, lambda: run(tracker(small, "status", "--json"))[0])
+        self.row("tracker status --json, large vs small store", f"{self.o.large:,} vs {self.o.small:,} events",
+                 ours, theirs, f"itself at {self.o.small:,} events", 1.2)
+
+    def rebuild_memory(self) -> None:
+        large, medium = self.loaded_store(self.o.large), self.loaded_store(self.o.medium)
+        ours = statistics.median(run(tracker(large, "rebuild"))[1] for _ in range(max(1, self.o.runs // 2)))
+        theirs = statistics.median(run(tracker(medium, "rebuild"))[1] for _ in range(max(1, self.o.runs // 2)))
+        self.row("peak memory of tracker rebuild", f"{self.o.large:,} vs {self.o.medium:,} events",
+                 ours / 1024, theirs / 1024, f"itself at {self.o.medium:,} events", 1.3, unit="MiB")
+
+    def long_stream(self) -> tuple[Path, Path]:
+        long_store, short_store = self.dir / "long.db", self.dir / "short.db"
+        if not long_store.exists():
+            write(self.dir / "long.jsonl", long_commitment("long", self.o.long))
+            write(self.dir / "short.jsonl", long_commitment("short", 1))
+            run(tracker(long_store, "import", str(self.dir / "long.jsonl")))
+            run(tracker(short_store, "import", str(self.dir / "short.jsonl")))
+        return long_store, short_store
+
+    def record(self) -> None:
+        long_store, short_store = self.long_stream()
+        counter = iter(range(10**6))
+
+        def record(store: Path, cid: str) -> float:
+            return run(tracker(store, "record", "milestone-reached", "--event-id", f"bench-{next(counter)}",
+                               "--commitment-id", cid, "--occurred-on", "2030-01-01", "--milestone", "bench",
+                               "--source-title", "bench"))[0]
+
+        ours = median_of(self.o.runs, lambda: record(long_store, "long"))
+        theirs = median_of(self.o.runs, lambda: record(short_store, "short"))
+        self.row("tracker record, whole process", f"commitment of {self.o.long:,} events", ours, theirs,
+                 "the same on a commitment with one event", 1.5)
+
+    def history_command(self) -> None:
+        long_store, _ = self.long_stream()
+        views = long_store.with_name("long.views.db")
+        run(tracker(long_store, "history", "long", "--json"))
+        ours = median_of(self.o.runs, lambda: run(tracker(long_store, "history", "long", "--json"))[0])
+        theirs = median_of(self.o.runs, lambda: run([PY, "-c", BASELINE_HISTORY, str(views), "commitment:long"])[0])
+        self.row("tracker history --json, whole process", f"commitment of {self.o.long:,} events", ours, theirs,
+                 'python -c "import typer, sqlite3" + one SELECT', 2)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=200_000, help="main history size")
+    parser.add_argument("--large", type=int, default=1_000_000, help="large store for the scale rows")
+    parser.add_argument("--medium", type=int, default=100_000, help="medium store for the memory row")
+    parser.add_argument("--small", type=int, default=1_000, help="small store for the status scale row")
+    parser.add_argument("--long", type=int, default=10_000, help="events on the long commitment")
+    parser.add_argument("--new-events", type=int, default=1_000, help="events to catch up on")
+    parser.add_argument("--runs", type=int, default=5, help="runs per workload (the median is kept)")
+    parser.add_argument("--smoke", action="store_true", help="a small, quick run (CI)")
+    parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "latest.json")
+    parser.add_argument("--only", nargs="*", help="run only these workloads")
+    options = parser.parse_args()
+    if options.smoke:
+        options.events, options.large, options.medium, options.small = 3_000, 6_000, 2_000, 500
+        options.long, options.new_events, options.runs = 500, 200, 1
+    bench = Bench(options)
+    workloads = {"import": bench.import_, "rebuild": bench.rebuild, "catch-up": bench.catch_up,
+                 "status": bench.status, "status-scale": bench.status_scale, "memory": bench.rebuild_memory,
+                 "record": bench.record, "history": bench.history_command}
+    try:
+        for name, workload in workloads.items():
+            if not options.only or name in options.only:
+                print(f"{name}...", file=sys.stderr, flush=True)
+                workload()
+    finally:
+        shutil.rmtree(bench.dir, ignore_errors=True)
+    report = {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "runs": options.runs,
+        "rows": bench.rows,
+    }
+    options.json.parent.mkdir(parents=True, exist_ok=True)
+    options.json.write_text(json.dumps(report, indent=2) + "\n")
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"tracker benchmark, {report['date']}, {report['machine']}, median of {options.runs}")
+    for column in ("workload", "size", "tracker", "baseline", "ratio", "target", "met"):
+        table.add_column(column)
+    for r in bench.rows:
+        table.add_row(r["workload"], r["size"], f"{r['tracker']:.3f} {r['unit']}",
+                      f"{r['baseline']:.3f} {r['unit']} ({r['baseline_is']})", f"{r['ratio']:.2f}",
+                      f"≤ {r['target']}", "yes" if r["met"] else "NO")
+    Console(width=200).print(table)
+
+
+if __name__ == "__main__":
+    main()
