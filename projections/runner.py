@@ -86,8 +86,13 @@ def catch_up(
     progress: Callable[[int], None] | None = None,
     batch: int = BATCH,
     limit: int | None = None,
+    known: Any = None,
 ) -> int:
     """Process every notification after the recorded position; returns how many.
+
+    ``known`` is what this process just recorded (``Recorded``): when the read models were
+    at the position just before it, its facts are applied as they are, without reading
+    them back from the store.
 
     Read models built from another store (or from this one before it was replaced)
     are emptied first and built again.
@@ -100,6 +105,20 @@ def catch_up(
         db.conn.commit()
     done = 0
     after = position(db)
+    if known is not None and known.notification_ids and limit is None:
+        ids = known.notification_ids
+        if after == min(ids) - 1 and max(ids) == (app.recorder.max_notification_id() or 0) \
+                and len(ids) == max(ids) - min(ids) + 1:
+            # Nothing else was written since the read models' position: apply what we hold.
+            for start in range(0, len(known.facts), batch):
+                page = known.facts[start:start + batch]
+                last = max(ids) if start + batch >= len(known.facts) else page[-1][0]
+                with db.atomic():
+                    Batch(db).apply(page)
+                    db.execute("UPDATE positions SET position = ?", [last])
+                if progress:
+                    progress(len(page))
+            return len(ids)
     while limit is None or done < limit:
         size = batch if limit is None else min(batch, limit - done)
         notifications = app.recorder.select_notifications(
@@ -154,6 +173,16 @@ def fact_from_row(row: dict[str, Any]) -> Fact:
     return fact.model_copy(update={"originator_version": row["version"]})
 
 
+def write_rows(db: sqlite_utils.Database, table: str, rows: list[dict[str, Any]], verb: str = "INSERT") -> None:
+    """Many rows in one prepared statement (sqlite-utils made the table; this is the hot path)."""
+    if not rows:
+        return
+    columns = list(TABLES[table]["columns"])
+    sql = (f"{verb} INTO [{table}] ({', '.join(f'[{c}]' for c in columns)})"
+           f" VALUES ({', '.join('?' * len(columns))})")
+    db.conn.executemany(sql, [tuple(row.get(c) for c in columns) for row in rows])
+
+
 class Batch:
     """One page of facts applied to every read model."""
 
@@ -162,6 +191,7 @@ class Batch:
         self.streams: dict[str, str] = {}
         self.states: dict[str, Status] = {}
         self.dirty: set[str] = set()
+        self.registered: set[str] = set()
         self.meetings_touched: set[str] = set()
 
     def stream_of(self, originator_id: str) -> str | None:
@@ -232,16 +262,11 @@ class Batch:
 
     def _flush(self, timeline, new_streams, indicators, reports, meetings) -> None:  # noqa: ANN001
         db = self.db
-        if new_streams:
-            db["streams"].insert_all(new_streams)
-        if timeline:
-            db["timeline"].insert_all(timeline)
-        if indicators:
-            db["indicators"].upsert_all(indicators, pk="event_id")
-        if reports:
-            db["meeting_reports"].upsert_all(reports, pk="event_id")
-        if meetings:
-            db["meetings"].upsert_all(meetings, pk="meeting_id")
+        write_rows(db, "streams", new_streams)
+        write_rows(db, "timeline", timeline)
+        write_rows(db, "indicators", indicators, "INSERT OR REPLACE")
+        write_rows(db, "meeting_reports", reports, "INSERT OR REPLACE")
+        write_rows(db, "meetings", meetings, "INSERT OR REPLACE")
         for rows in (timeline, new_streams, indicators, reports, meetings):
             rows.clear()
 
@@ -293,6 +318,8 @@ class Batch:
         if cid in self.dirty:
             return
         state = self._state(cid)
+        if isinstance(fact, CommitmentRegistered):
+            self.registered.add(cid)
         if state is None:
             if isinstance(fact, CommitmentRegistered):
                 state = self.states[cid] = Status(commitment_id=cid)
@@ -374,20 +401,23 @@ class Batch:
                     "state": orjson.dumps(state.to_dict()).decode(),
                 }
             )
-            parties.extend(
-                {"commitment_id": cid, "country": p["country"], "institution": p.get("institution", "")}
-                for p in state.parties
-            )
+            if cid in self.registered or cid in self.dirty:
+                parties.extend(
+                    {"commitment_id": cid, "country": p["country"], "institution": p.get("institution", "")}
+                    for p in state.parties
+                )
             if state.meeting_id:
                 self.meetings_touched.add(state.meeting_id)
         if rows:
-            ids = [r["commitment_id"] for r in rows]
-            self.db.execute(
-                f"DELETE FROM commitment_parties WHERE commitment_id IN ({','.join('?' * len(ids))})",
-                ids,
-            )
-            self.db["commitments"].upsert_all(rows, pk="commitment_id")
-            self.db["commitment_parties"].insert_all(parties, ignore=True)
+            changed = sorted(self.registered | self.dirty)
+            for start in range(0, len(changed), 500):
+                chunk = changed[start:start + 500]
+                self.db.execute(
+                    f"DELETE FROM commitment_parties WHERE commitment_id IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+            write_rows(self.db, "commitments", rows, "INSERT OR REPLACE")
+            write_rows(self.db, "commitment_parties", parties, "INSERT OR IGNORE")
 
     def _count_identified(self) -> None:
         for meeting_id in self.meetings_touched:

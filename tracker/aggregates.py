@@ -38,18 +38,18 @@ def claim_id(event_id: str) -> UUID:
     return uuid5(NAMESPACE, f"event-id:{event_id}")
 
 
-def seal(previous: str | None, fact: Fact) -> str:
+def seal(previous: str | None, fact: Fact, line: dict[str, Any] | None = None) -> str:
     """The fact's seal: a hash of its place, its content and the seal before it in its stream."""
     body = orjson.dumps(
-        [previous or "", str(fact.originator_id), fact.originator_version, fact.to_line()],
+        [previous or "", str(fact.originator_id), fact.originator_version, line or fact.to_line()],
         option=orjson.OPT_SORT_KEYS,
     )
     return hashlib.sha256(body).hexdigest()
 
 
-def digest(fact: Fact) -> str:
+def digest(fact: Fact, line: dict[str, Any] | None = None) -> str:
     """Fingerprint of what a fact says (not when it was recorded): same id, same digest."""
-    line = fact.to_line()
+    line = dict(line or fact.to_line())
     line.pop("recorded_at", None)
     return hashlib.sha256(orjson.dumps(line, option=orjson.OPT_SORT_KEYS)).hexdigest()[:32]
 
@@ -89,6 +89,7 @@ class Stream:
         self.facts: list[Fact] = list(facts)
         self.by_event_id = {f.event_id: f for f in self.facts}
         self._pending: list[Fact] = []
+        self._digests: dict[str, str] = {}
         self._status: Status | None = None  # status of the first ``_checked`` facts
         self._checked = 0
 
@@ -184,7 +185,10 @@ class Stream:
             }
         )
         previous = self.facts[-1].seal if self.facts else None
-        stamped = stamped.model_copy(update={"seal": seal(previous, stamped)})
+        line = stamped.to_line()
+        # The seal is computed from the stamped fact itself, so it is set in place once.
+        stamped.__dict__["seal"] = seal(previous, stamped, line)
+        self._digests[stamped.event_id] = digest(stamped, line)
         self._apply(stamped)
         self._pending.append(stamped)
         if settle:
@@ -199,8 +203,9 @@ class Stream:
     def collect_events(self) -> list[Any]:
         pending = [
             *self._pending,
-            *(EventIdClaimed(originator_id=claim_id(f.event_id), event_id=f.event_id,
-                             stream=self.key, digest=digest(f))
+            *(EventIdClaimed.model_construct(
+                originator_id=claim_id(f.event_id), originator_version=1, event_id=f.event_id,
+                stream=self.key, digest=self._digests.pop(f.event_id, None) or digest(f))
               for f in self._pending),
         ]
         self._pending = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from uuid import UUID
 
@@ -33,6 +33,10 @@ RETRIES = 50
 class Recorded:
     added: int = 0
     unchanged: int = 0
+    # Every notification this write made, and the facts among them: read models that were
+    # up to date before it can take these without reading them back from the store.
+    notification_ids: list[int] = field(default_factory=list)
+    facts: list[tuple[int, Fact]] = field(default_factory=list)
 
 
 class Tracker(Application[UUID]):
@@ -118,7 +122,11 @@ class Tracker(Application[UUID]):
         touched = [s for s in streams.values() if s._pending]
         for stream in touched:
             stream.settle()
-        self.save(*touched)
+        recordings = self.save(*touched)
+        for recording in recordings:
+            result.notification_ids.append(recording.notification.id)
+            if isinstance(recording.domain_event, Fact):
+                result.facts.append((recording.notification.id, recording.domain_event))
         for stream in touched:
             if self.snapshots and stream.version // SNAPSHOT_EVERY > stream.loaded_version // SNAPSHOT_EVERY:
                 self.snapshots.put([stream.snapshot()])

@@ -92,7 +92,7 @@ def progress_bar(total: int, label: str) -> Any:
     )
 
 
-def catch_up_views(ctx: typer.Context, app: Tracker | None = None) -> Path:
+def catch_up_views(ctx: typer.Context, app: Tracker | None = None, recorded: Any = None) -> Path:
     """Bring the read models up to the store's latest event and return their file."""
     from projections.runner import catch_up, open_views
 
@@ -100,7 +100,7 @@ def catch_up_views(ctx: typer.Context, app: Tracker | None = None) -> Path:
     app = app or open_tracker(ctx)
     db = open_views(s.views)
     try:
-        catch_up(app, db)
+        catch_up(app, db, known=recorded)
     finally:
         db.close()
     return s.views

@@ -47,7 +47,7 @@ def record_all(ctx: typer.Context, facts: list[Fact], label: str) -> Any:
     with progress_bar(len(facts), label) as bar:
         task = bar.add_task(label, total=len(facts))
         result = app_.record_many(facts, progress=lambda n: bar.update(task, completed=n))
-    catch_up_views(ctx, app_)
+    catch_up_views(ctx, app_, result)
     return result
 
 

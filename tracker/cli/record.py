@@ -220,7 +220,7 @@ def _make_command(model: type[Fact]) -> None:
             raise InvalidInput(one_line(error)) from None
         app = open_tracker(ctx)
         result = app.record(fact)
-        catch_up_views(ctx, app)
+        catch_up_views(ctx, app, result)
         print(fact.event_id)
         say("already recorded, nothing changed" if not result.added else f"recorded {fact.type} {fact.event_id}")
 
