@@ -98,8 +98,8 @@ def catch_up(
     are emptied first and built again.
     """
     identity = store_identity(app)
-    known = db.execute("SELECT value FROM meta WHERE key = 'store'").fetchone()
-    if (known[0] if known else None) != identity or position(db) > (app.recorder.max_notification_id() or 0):
+    built_from = db.execute("SELECT value FROM meta WHERE key = 'store'").fetchone()
+    if (built_from[0] if built_from else None) != identity or position(db) > (app.recorder.max_notification_id() or 0):
         reset(db)
         db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('store', ?)", [identity])
         db.conn.commit()

@@ -136,3 +136,16 @@ def test_read_models_of_a_replaced_store_are_built_again_not_reused(tmp_path):
                         "--not-binding", "--party", "KZ", "--source-title", "test"])
     board = runner.invoke(cli, ["--db", store, "--views", views, "status", "--csv"]).stdout.splitlines()
     assert [row.split(",")[0] for row in board] == ["commitment_id", "only-one"]
+
+
+def test_facts_just_recorded_are_applied_as_held_and_equal_a_rebuild(tracker, tmp_path):
+    db = open_views(tmp_path / "live.db")
+    catch_up(tracker, db)
+    first = tracker.record_many([parse_line(registered("visa")), fact("EnteredIntoForce", "f", occurred_on="2023-11-10")])
+    assert catch_up(tracker, db, known=first) == len(first.notification_ids) == 4
+    second = tracker.record_many([fact("DocumentSigned", "s", instrument="agreement")])
+    tracker.record(fact("MilestoneReached", "m", occurred_on="2024-01-01", milestone="first visas"))
+    catch_up(tracker, db, known=second)  # stale: another write came after it, so it reads the store
+    db.close()
+    rebuild(tracker, tmp_path / "rebuilt.db")
+    assert dump(tmp_path / "live.db") == dump(tmp_path / "rebuilt.db")
