@@ -127,9 +127,9 @@ def options(
     ctx.obj = resolve_store(db, views)
 
 
-from tracker.cli import data, queries, store  # noqa: E402  (commands register themselves on app)
+from tracker.cli import data, queries, share, store  # noqa: E402  (commands register themselves on app)
 
-__all__ = ["app", "main", "data", "queries", "store"]
+__all__ = ["app", "main", "data", "queries", "share", "store"]
 
 
 def main() -> None:

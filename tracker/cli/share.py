@@ -1,0 +1,122 @@
+"""Commands for people who will never open a terminal: an HTML report, a browsable site."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tracker.cli import app
+from tracker.cli.common import AsOfOption, fresh_views, open_tracker, parse_as_of, say
+from tracker.errors import InvalidInput
+
+
+@app.command(epilog="Examples:\n\n  tracker report --html status.html\n\n"
+             "  tracker report --html june.html --as-of 2023-06-30")
+def report(
+    ctx: typer.Context,
+    html: Annotated[Path, typer.Option("--html", help="Write the report to this file.", dir_okay=False)],
+    as_of: AsOfOption = None,
+) -> None:
+    """Write one self-contained HTML file (no network, opens from an e-mail attachment): the
+    status board with overdue items highlighted, a timeline chart, histories with sources,
+    meeting and party summaries, and the trade indicators."""
+    from tracker.report import build, render
+
+    if not html.parent.exists():
+        raise InvalidInput(f"no folder {str(html.parent)!r} to write {html.name!r} in")
+    page = render(build(open_tracker(ctx), parse_as_of(as_of)))
+    html.write_text(page, encoding="utf-8")
+    say(f"wrote {html} ({len(page) // 1024} KiB)")
+
+
+def datasette_metadata(database: str) -> dict:
+    """Titles, descriptions and facets for each read-model table."""
+    from projections.schema import TABLES, VIEWS
+
+    facets = {
+        "commitments": ["legal_status", "implementation_status", "sector", "meeting_id"],
+        "timeline": ["type", "precision", "standing"],
+        "indicators": ["flow", "reporter", "partner"],
+        "commitment_parties": ["country", "institution"],
+        "meeting_reports": ["meeting_id"],
+    }
+    hidden = {"meta", "positions", "streams"}
+    tables = {}
+    for name, spec in TABLES.items():
+        tables[name] = {"description": spec["about"], "hidden": name in hidden}
+        if name in facets:
+            tables[name]["facets"] = facets[name]
+        if name == "commitments":
+            tables[name]["label_column"] = "title"
+            tables[name]["sort"] = "commitment_id"
+        if name == "timeline":
+            tables[name]["sort"] = "starts_on"
+    for name in VIEWS:
+        tables[name] = {"description": {
+            "status_board": "Every commitment with its legal and implementation status; overdue is computed against today",
+            "parties": "Per country (institution empty) and per institution: commitments, signed, in force, completed, overdue",
+        }[name]}
+    return {
+        "title": "Commitments tracker",
+        "description": "Read models rebuilt from the tracker's events. Every row comes from recorded facts with sources.",
+        "databases": {database: {"tables": tables}},
+    }
+
+
+# Datasette's own error page prints the traceback with rich after the exception is gone,
+# which rich refuses, so every 404 became a 500: this plugin renders errors first.
+PLAIN_ERRORS = """
+from datasette import hookimpl, Response
+
+
+@hookimpl(tryfirst=True)
+def handle_exception(datasette, request, exception):
+    status = getattr(exception, "status", 500)
+    message = str(exception.args[0]) if exception.args else type(exception).__name__
+
+    async def inner():
+        html = await datasette.render_template(
+            "error.html", {"ok": False, "error": message, "status": status, "title": None}, request=request
+        )
+        return Response.html(html, status=status)
+
+    return inner
+"""
+
+
+@app.command(epilog="Examples:\n\n  tracker serve\n\n  tracker serve --port 8080")
+def serve(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port on 127.0.0.1.")] = 8001,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+) -> None:
+    """Open the read models in Datasette to browse, filter, facet and export without SQL.
+    Needs the optional extra: pip install -e '.[serve]'."""
+    try:
+        import datasette  # noqa: F401
+    except ImportError:
+        raise InvalidInput("Datasette is not installed: pip install -e '.[serve]'") from None
+    views = fresh_views(ctx).resolve()
+    # Datasette names a database after its file; a link gives it a plain name in URLs.
+    folder = Path(tempfile.mkdtemp(prefix="tracker-serve-"))
+    try:
+        (folder / "tracker.db").symlink_to(views)
+        (folder / "plugins").mkdir()
+        (folder / "plugins" / "plain_errors.py").write_text(PLAIN_ERRORS)
+        metadata = folder / "metadata.json"
+        metadata.write_text(json.dumps(datasette_metadata("tracker"), indent=2))
+        say(f"serving {views} on http://{host}:{port}/tracker (Ctrl-C to stop)")
+        subprocess.run([sys.executable, "-m", "datasette", "serve", str(folder / "tracker.db"),
+                        "--metadata", str(metadata), "--plugins-dir", str(folder / "plugins"),
+                        "--host", host, "--port", str(port)], check=False)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
