@@ -95,8 +95,9 @@ def board(
     if meeting:
         where.append("meeting_id = ?")
         params.append(meeting)
+    columns = ", ".join(c for c in BOARD_COLUMNS if c != "overdue")
     sql = (
-        "SELECT *, (next_step_due_by IS NOT NULL AND next_step_due_by < ?) AS overdue"
+        f"SELECT {columns}, (next_step_due_by IS NOT NULL AND next_step_due_by < ?) AS overdue"
         " FROM commitments"
     )
     params.insert(0, today.isoformat())

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from projections.read import BOARD_COLUMNS as BOARD_ROW_COLUMNS
 from tracker.cli import app
 from tracker.cli.common import (
     AsOfOption,
@@ -22,21 +23,7 @@ from tracker.cli.common import (
 from tracker.cli.output import choose, emit
 from tracker.errors import InvalidInput, UnknownCommitment
 
-FULL_BOARD_COLUMNS = [
-    "commitment_id",
-    "kind",
-    "title",
-    "parties",
-    "meeting_id",
-    "sector",
-    "legal_status",
-    "implementation_status",
-    "last_change_on",
-    "last_change",
-    "next_step",
-    "next_step_due",
-    "overdue",
-]
+FULL_BOARD_COLUMNS = BOARD_ROW_COLUMNS
 BOARD_COLUMNS = ["commitment", "legal_status", "implementation", "last_change", "next_step", "overdue"]
 
 
