@@ -398,7 +398,7 @@ class Batch:
                     "events": state.events,
                     "unsourced": state.unsourced,
                     "counted_in_meeting_total": int(state.counted_in_meeting_total),
-                    "state": orjson.dumps(state.to_dict()).decode(),
+                    "state": orjson.dumps(state).decode(),  # orjson writes dataclasses itself
                 }
             )
             if cid in self.registered or cid in self.dirty:

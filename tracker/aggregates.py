@@ -7,7 +7,6 @@ until the application saves it.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 from typing import Any, ClassVar, Iterable
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -158,7 +157,7 @@ class Stream:
             and not any(isinstance(f, (EventCorrected, EventRetracted)) for f in new)
         )
         if in_order:
-            trial = Status.from_dict(copy.deepcopy(current.to_dict()))
+            trial = current.clone()
             for fact in new:
                 trial.apply(fact)
         else:

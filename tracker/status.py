@@ -11,7 +11,7 @@ a resumption with no suspension, anything on a track after its final state.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from datetime import date, datetime, timedelta
 from typing import Any, Iterable
@@ -189,6 +189,11 @@ class Status:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def clone(self) -> Status:
+        """A copy that can be folded on without touching this one (apply only replaces
+        fields, except ``procedures``, which it fills in place)."""
+        return replace(self, procedures=dict(self.procedures))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Status:
