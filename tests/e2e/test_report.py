@@ -33,8 +33,8 @@ def cli(*args: str):
 
 
 @pytest.fixture
-def report(tmp_path: Path) -> Path:
-    db = ["--db", str(tmp_path / "events.db")]
+def report(store_url: str, tmp_path: Path) -> Path:
+    db = ["--db", store_url, "--views", str(tmp_path / "views.db")]
     cli(*db, "demo")
     cli(*db, "record", "commitment-registered", "--commitment-id", "hostile", "--occurred-on", "2023-05-17",
         "--kind", "memorandum", "--title", HOSTILE, "--not-binding", "--party", "KZ", "--target-on", "2024",
@@ -83,8 +83,8 @@ def test_the_report_in_chromium_shows_the_board_with_no_errors_and_no_requests(r
     assert requests == [report.as_uri()]
 
 
-def test_the_report_as_of_a_date_shows_the_board_then(tmp_path):
-    db = ["--db", str(tmp_path / "events.db")]
+def test_the_report_as_of_a_date_shows_the_board_then(store_url, tmp_path):
+    db = ["--db", store_url, "--views", str(tmp_path / "views.db")]
     cli(*db, "demo")
     out = tmp_path / "before.html"
     cli(*db, "report", "--html", str(out), "--as-of", "2023-05-01")

@@ -27,12 +27,11 @@ def get(url: str) -> dict:
         return json.loads(response.read())
 
 
-def test_serve_opens_the_board_in_datasette_with_facets_and_descriptions(tmp_path):
-    store = tmp_path / "events.db"
-    subprocess.run([sys.executable, "-m", "tracker", "--db", str(store), "demo"], cwd=ROOT, check=True,
-                   capture_output=True)
+def test_serve_opens_the_board_in_datasette_with_facets_and_descriptions(store_url, tmp_path):
+    where = ["--db", store_url, "--views", str(tmp_path / "views.db")]
+    subprocess.run([sys.executable, "-m", "tracker", *where, "demo"], cwd=ROOT, check=True, capture_output=True)
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "tracker", "--db", str(store), "serve", "--port", str(port)],
+    server = subprocess.Popen([sys.executable, "-m", "tracker", *where, "serve", "--port", str(port)],
                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}/tracker"
     try:
