@@ -112,12 +112,19 @@ def test_any_malformed_line_is_refused_in_one_line_and_the_store_is_unchanged(lo
 def test_hostile_text_is_stored_and_shown_verbatim_as_plain_text(loaded, tmp_path, hostile):
     views = str(tmp_path / "v.db")
     result = runner.invoke(app, ["--db", loaded, "--views", views, "record", "commitment-registered",
-                                 "--commitment-id", "hostile", "--occurred-on", "2024", "--kind", "agreement",
-                                 "--title", hostile, "--binding", "--party", "KZ", "--source-title", hostile])
+                                 "--commitment-id", "hostile", "--occurred-on", "2024", "--kind", hostile,
+                                 "--title", hostile, "--sector", hostile, "--note", hostile, "--binding",
+                                 "--party", f"KZ:{hostile}", "--source-title", hostile,
+                                 "--source-publisher", hostile])
     assert result.exit_code == 0, result.stderr
     board = json.loads(runner.invoke(app, ["--db", loaded, "--views", views, "status", "--json"]).stdout)
-    assert [r["title"] for r in board if r["commitment_id"] == "hostile"] == [hostile]
+    [row] = [r for r in board if r["commitment_id"] == "hostile"]
+    assert (row["title"], row["kind"], row["sector"], row["parties"]) == (hostile, hostile, hostile, f"KZ ({hostile})")
     assert len(board) == 11
+    [history] = json.loads(runner.invoke(app, ["--db", loaded, "--views", views, "history", "hostile", "--json"]).stdout)
+    assert (history["source_title"], history["source_publisher"]) == (hostile, hostile)
+    exported = runner.invoke(app, ["--db", loaded, "--views", views, "export"]).stdout.splitlines()
+    assert json.loads(exported[-1])["note"] == hostile
 
 
 @pytest.mark.parametrize("hostile", INJECTIONS)
