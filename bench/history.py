@@ -77,11 +77,12 @@ def commitment_history(rnd: random.Random, cid: str, meeting: str, size: int) ->
     return facts
 
 
-def generate(events: int, seed: int = 17) -> Iterator[dict]:
-    """About ``events`` facts: meetings, commitments of ~50 facts each, monthly trade figures."""
+def generate(events: int, seed: int = 17, commitments: int | None = None) -> Iterator[dict]:
+    """About ``events`` facts: meetings, commitments (of ~50 facts each unless their number is
+    given), monthly trade figures."""
     rnd = random.Random(seed)
-    per = 50
-    commitments = max(1, -(-events // per))
+    per = 50 if commitments is None else max(8, events // commitments)
+    commitments = commitments or max(1, -(-events // per))
     meetings = max(1, commitments // 40)
     for m in range(meetings):
         yield {"type": "MeetingHeld", "event_id": f"meeting-{m}-held", "meeting_id": f"meeting-{m}",
