@@ -74,6 +74,8 @@ class CommitmentRegistered(CommitmentEvent):
 
 
 class DocumentSigned(CommitmentEvent):
+    """The instrument was signed (by whom, where)."""
+
     instrument: InstrumentType
     signatories: list[Party] = Field(default_factory=list, max_length=50)
     place: Text | None = None
@@ -85,6 +87,8 @@ class DocumentSigned(CommitmentEvent):
 
 
 class DomesticProcedureCompleted(CommitmentEvent):
+    """A party completed a domestic procedure: ratification, approval, decree or notification."""
+
     party: CountryCode
     procedure: Literal["ratification", "approval", "decree", "notification"]
 
@@ -93,16 +97,22 @@ class DomesticProcedureCompleted(CommitmentEvent):
 
 
 class ProvisionallyApplied(CommitmentEvent):
+    """The instrument is applied provisionally, before entry into force."""
+
     def summary(self) -> str:
         return "provisionally applied"
 
 
 class EnteredIntoForce(CommitmentEvent):
+    """The instrument entered into force."""
+
     def summary(self) -> str:
         return "entered into force"
 
 
 class VisaExemptionEnteredIntoForce(CommitmentEvent):
+    """A visa exemption entered into force, with its length of stay."""
+
     stay_days: int = Field(gt=0, le=3650, description="Days of stay without a visa")
     max_days_per_period: int | None = Field(default=None, gt=0, le=3650)
     period_days: int | None = Field(default=None, gt=0, le=3650)
@@ -112,6 +122,8 @@ class VisaExemptionEnteredIntoForce(CommitmentEvent):
 
 
 class SisterCityTieEstablished(CommitmentEvent):
+    """Two cities established a sister-city tie."""
+
     cities: list[Party] = Field(min_length=2, max_length=2)
 
     def summary(self) -> str:
@@ -119,6 +131,8 @@ class SisterCityTieEstablished(CommitmentEvent):
 
 
 class UniversityBranchOpened(CommitmentEvent):
+    """A university opened a branch in a city."""
+
     university: Text
     city: Text
 
@@ -127,6 +141,8 @@ class UniversityBranchOpened(CommitmentEvent):
 
 
 class MilestoneReached(CommitmentEvent):
+    """A step of implementation was reached."""
+
     milestone: Text
 
     def summary(self) -> str:
@@ -139,6 +155,8 @@ ImplementationStatus = Literal[
 
 
 class ImplementationStatusChanged(CommitmentEvent):
+    """Implementation moved to a new status."""
+
     status: ImplementationStatus
 
     def summary(self) -> str:
@@ -149,6 +167,8 @@ Track = Literal["legal", "implementation"]
 
 
 class Suspended(CommitmentEvent):
+    """The legal or implementation track was suspended."""
+
     track: Track
 
     def summary(self) -> str:
@@ -156,6 +176,8 @@ class Suspended(CommitmentEvent):
 
 
 class Resumed(CommitmentEvent):
+    """A suspended track resumed."""
+
     track: Track
 
     def summary(self) -> str:
@@ -163,11 +185,15 @@ class Resumed(CommitmentEvent):
 
 
 class Terminated(CommitmentEvent):
+    """The instrument was terminated (final)."""
+
     def summary(self) -> str:
         return "terminated"
 
 
 class Withdrawn(CommitmentEvent):
+    """A party withdrew (final)."""
+
     party: CountryCode
 
     def summary(self) -> str:
@@ -175,11 +201,15 @@ class Withdrawn(CommitmentEvent):
 
 
 class Expired(CommitmentEvent):
+    """The instrument expired (final)."""
+
     def summary(self) -> str:
         return "expired"
 
 
 class Superseded(CommitmentEvent):
+    """The instrument was superseded by another (final)."""
+
     superseded_by: Identifier | None = None
 
     def summary(self) -> str:
@@ -188,11 +218,15 @@ class Superseded(CommitmentEvent):
 
 
 class Lapsed(CommitmentEvent):
+    """The instrument lapsed without entering into force (final)."""
+
     def summary(self) -> str:
         return "lapsed without entering into force"
 
 
 class CommercialContractsSigned(CommitmentEvent):
+    """Commercial contracts were signed, with their value."""
+
     value: Decimal = Field(gt=0, max_digits=20, decimal_places=2)
     currency: Literal["USD", "CNY", "KZT", "EUR", "RUB"] = "USD"
     approximate: bool = False

@@ -18,6 +18,8 @@ class MeetingEvent(Fact):
 
 
 class MeetingHeld(MeetingEvent):
+    """A meeting took place where documents may be signed."""
+
     title: Text
     place: Text | None = None
     parties: list[Party] = Field(min_length=1, max_length=50)

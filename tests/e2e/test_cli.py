@@ -256,3 +256,11 @@ def test_the_help_documents_the_exit_codes():
     result = run("--help")
     assert "5  impossible transition" in result.stdout
     assert os.linesep.join([]) == ""
+
+
+def test_record_offers_no_option_for_what_the_tracker_sets_itself():
+    for type_name in ("DocumentSigned", "CommitmentRegistered", "EventCorrected"):
+        result = run("record", command_name(type_name), "--help")
+        assert result.exit_code == 0
+        for internal in ("--seal", "--originator", "--recorded-at"):
+            assert internal not in result.stdout

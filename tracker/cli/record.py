@@ -31,7 +31,7 @@ record_app = typer.Typer(
     rich_markup_mode=None,
 )
 
-SKIP = {"originator_id", "originator_version", "recorded_at"}
+SKIP = {"originator_id", "originator_version", "recorded_at", "seal"}
 LIST_OPTION = {"parties": "party", "signatories": "signatory", "cities": "city"}
 SAMPLES: dict[str, str] = {
     "commitment_id": "xian-2023-visa-exemption",
