@@ -49,8 +49,9 @@ def commitment_history(rnd: random.Random, cid: str, meeting: str, size: int) ->
     facts += legal
     n = 0
     last_milestone = None
+    step = 20 if size <= 1000 else 1  # long histories advance slower, staying within the calendar
     while len(facts) < size - 3:
-        t += rnd.randint(1, 20)
+        t += rnd.randint(0 if step == 1 else 1, step)
         roll = rnd.random()
         if roll < 0.75:
             facts.append({"type": "MilestoneReached", "event_id": f"{cid}-m{n}", "occurred_on": day(start, t),

@@ -8,7 +8,7 @@ moves every read model's position: a crash leaves the tables at a page boundary.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -427,7 +427,3 @@ class Batch:
                 " AND legal_status != 'not signed') WHERE meeting_id = ?",
                 [meeting_id, meeting_id],
             )
-
-
-def iter_rows(db: sqlite_utils.Database, table: str) -> Iterable[dict[str, Any]]:
-    return db[table].rows
