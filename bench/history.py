@@ -23,8 +23,8 @@ def day(base: date, offset: int) -> str:
     return (base + timedelta(days=offset)).isoformat()
 
 
-def commitment_history(rnd: random.Random, cid: str, meeting: str, size: int) -> list[dict]:
-    """One commitment's facts in *recording* order (sometimes not world order)."""
+def commitment_history(rnd: random.Random, cid: str, meeting: str, size: int, clean: bool = False) -> list[dict]:
+    """One commitment's facts in *recording* order (sometimes not world order, unless ``clean``)."""
     kind, binding, instrument = rnd.choice(KINDS)
     a, b = rnd.sample(COUNTRIES, 2)
     start = date(2023, 1, 1) + timedelta(days=rnd.randint(0, 700))
@@ -44,7 +44,7 @@ def commitment_history(rnd: random.Random, cid: str, meeting: str, size: int) ->
                           "occurred_on": day(start, t), "party": party, "procedure": "notification", **base})
             t += rnd.randint(5, 60)
         legal.append({"type": "EnteredIntoForce", "event_id": f"{cid}-eif", "occurred_on": day(start, t), **base})
-    if rnd.random() < 0.25 and len(legal) > 1:
+    if not clean and rnd.random() < 0.25 and len(legal) > 1:
         legal[0], legal[-1] = legal[-1], legal[0]  # learnt of the signing after the entry into force
     facts += legal
     n = 0
@@ -52,7 +52,7 @@ def commitment_history(rnd: random.Random, cid: str, meeting: str, size: int) ->
     step = 20 if size <= 1000 else 1  # long histories advance slower, staying within the calendar
     while len(facts) < size - 3:
         t += rnd.randint(0 if step == 1 else 1, step)
-        roll = rnd.random()
+        roll = rnd.random() * (0.9 if clean else 1.0)
         if roll < 0.75:
             facts.append({"type": "MilestoneReached", "event_id": f"{cid}-m{n}", "occurred_on": day(start, t),
                           "milestone": f"step {n}", **base})
@@ -78,9 +78,9 @@ def commitment_history(rnd: random.Random, cid: str, meeting: str, size: int) ->
     return facts
 
 
-def generate(events: int, seed: int = 17, commitments: int | None = None) -> Iterator[dict]:
+def generate(events: int, seed: int = 17, commitments: int | None = None, clean: bool = False) -> Iterator[dict]:
     """About ``events`` facts: meetings, commitments (of ~50 facts each unless their number is
-    given), monthly trade figures."""
+    given), monthly trade figures. ``clean`` histories arrive in world order, uncorrected."""
     rnd = random.Random(seed)
     per = 50 if commitments is None else max(8, events // commitments)
     commitments = commitments or max(1, -(-events // per))
@@ -92,7 +92,7 @@ def generate(events: int, seed: int = 17, commitments: int | None = None) -> Ite
         yield {"type": "DocumentsReported", "event_id": f"meeting-{m}-count", "meeting_id": f"meeting-{m}",
                "occurred_on": "2023-05-17", "count": 22, "source": SOURCES[0]}
     budget = events - 2 * meetings - 40
-    streams = [commitment_history(rnd, f"c{i}", f"meeting-{i % meetings}", per) for i in range(commitments)]
+    streams = [commitment_history(rnd, f"c{i}", f"meeting-{i % meetings}", per, clean) for i in range(commitments)]
     total = sum(len(s) for s in streams)
     # Interleave the commitments' histories as news would arrive, keeping each one's own order.
     cursors = [0] * len(streams)

@@ -33,6 +33,9 @@ from tracker.config import make_private
 from tracker.status import RANK, Status, apply_changes, evaluate, world_key
 
 BATCH = 1000
+# Fields the status fold does not read (only ``summary()`` does, for the latest change).
+WORDING = frozenset({"note", "milestone", "place", "signatories", "university", "city", "cities",
+                     "stay_days", "max_days_per_period", "period_days", "approximate", "currency", "count"})
 
 
 def open_views(path: Path) -> sqlite_utils.Database:
@@ -348,7 +351,8 @@ class Batch:
         )
         kind, subject = stream.split(":", 1)
         if kind == "commitment":
-            self.dirty.add(subject)
+            if not self._changes_nothing_folded(fact, subject, original):
+                self.dirty.add(subject)
             return
         if isinstance(fact, EventRetracted):
             self.db.execute("DELETE FROM indicators WHERE event_id = ?", [target])
@@ -366,6 +370,19 @@ class Batch:
                  "occurred_on": corrected.occurred_on,
                  "parties": ", ".join(p.label() for p in corrected.parties)},
             )
+
+    def _changes_nothing_folded(self, fact: Fact, commitment_id: str, original: dict[str, Any]) -> bool:
+        """A correction of wording (a milestone's text, a note, a place) to anything but the
+        latest change leaves the status as it was, so the history need not be folded again."""
+        if not isinstance(fact, EventCorrected) or commitment_id in self.dirty:
+            return False
+        state = self._state(commitment_id)
+        return (
+            state is not None
+            and set(fact.changes) <= WORDING
+            and original["type"] not in ("Assessed", "CommitmentRegistered")
+            and state.last_event_id != original["event_id"]
+        )
 
     def _refold(self, commitment_id: str) -> Status:
         rows = self.db.query(

@@ -24,7 +24,7 @@ from events import (
 )
 from events.base import utc_now
 from tracker.errors import AlreadyRegistered, DuplicateEventId, ImpossibleTransition, UnknownEvent
-from tracker.status import Status, apply_changes, effective_events, evaluate, world_key
+from tracker.status import Status, apply_changes, evaluate, world_key
 
 NAMESPACE = uuid5(NAMESPACE_URL, "tracker:streams")
 
@@ -89,6 +89,7 @@ class Stream:
         self.by_event_id = {f.event_id: f for f in self.facts}
         self._pending: list[Fact] = []
         self._digests: dict[str, str] = {}
+        self._retracted = {f.retracts for f in self.facts if isinstance(f, EventRetracted)}
         self._status: Status | None = None  # status of the first ``_checked`` facts
         self._checked = 0
 
@@ -134,8 +135,7 @@ class Stream:
             raise ImpossibleTransition(
                 f"{target_id!r} is itself a correction or retraction; retract or correct the original"
             )
-        standing = {f.event_id for f in effective_events(self.facts)}
-        if target_id not in standing:
+        if target_id in self._retracted:
             raise ImpossibleTransition(f"{target_id!r} was already retracted")
         if isinstance(target, REGISTRATION.get(self.kind, ())) and isinstance(fact, EventRetracted):
             raise ImpossibleTransition(f"a registration cannot be retracted; correct it instead")
@@ -195,6 +195,8 @@ class Stream:
         return stamped
 
     def _apply(self, fact: Fact) -> None:
+        if isinstance(fact, EventRetracted):
+            self._retracted.add(fact.retracts)
         self.version = fact.originator_version or self.version + 1
         self.facts.append(fact)
         self.by_event_id[fact.event_id] = fact

@@ -46,7 +46,7 @@ def histories(draw):
     if draw(st.booleans()):
         facts.append(parse_line(line("TradeFigureReported", "trade", occurred_on="2023-Q1", reporter="KZ",
                                      partner="CN", flow="exports", period="2023-Q1", value="2600000000")))
-    corrections = draw(st.lists(st.integers(0, 30), max_size=3))
+    corrections = draw(st.lists(st.integers(0, 30), max_size=4))
     return facts, corrections, draw(st.randoms(use_true_random=False))
 
 
@@ -61,15 +61,21 @@ def test_catching_up_piece_by_piece_equals_a_rebuild(tmp_path_factory, case):
     for f in facts:
         try:
             app.record(f)
-            recorded.append(f.event_id)
+            recorded.append((f.event_id, f.type))
         except TrackerError:
             continue
         if rnd.random() < 0.4:
             catch_up(app, live, batch=rnd.randint(1, 5))
-    for n in corrections:
-        if n < len(recorded) and not recorded[n].endswith("-registered"):
-            change = parse_line({"type": "EventRetracted", "event_id": f"retract-{n}", "occurred_on": "2026",
-                                 "retracts": recorded[n], "reason": "test"})
+    for k, n in enumerate(corrections):
+        if n < len(recorded) and recorded[n][1] != "CommitmentRegistered":
+            target, kind = recorded[n]
+            if k % 2:
+                change = parse_line({"type": "EventRetracted", "event_id": f"retract-{k}-{n}", "occurred_on": "2026",
+                                     "retracts": target, "reason": "test"})
+            else:
+                wording = {"milestone": "renamed"} if kind == "MilestoneReached" else {"note": "reworded"}
+                change = parse_line({"type": "EventCorrected", "event_id": f"correct-{k}-{n}", "occurred_on": "2026",
+                                     "corrects": target, "reason": "test", "changes": wording})
             try:
                 app.record(change)
             except TrackerError:
@@ -78,10 +84,11 @@ def test_catching_up_piece_by_piece_equals_a_rebuild(tmp_path_factory, case):
     live.close()
     rebuild(app, folder / "rebuilt.db")
     assert dump(folder / "live.db") == dump(folder / "rebuilt.db")
-    replayed = {s.commitment_id: (s.legal_status, s.implementation_status) for s in app.board()}
+    replayed = {s.commitment_id: (s.legal_status, s.implementation_status, s.last_change) for s in app.board()}
     tables = dump(folder / "rebuilt.db")["commitments"]
     db = open_views(folder / "rebuilt.db")
-    viewed = {r["commitment_id"]: (r["legal_status"], r["implementation_status"]) for r in db["commitments"].rows}
+    viewed = {r["commitment_id"]: (r["legal_status"], r["implementation_status"], r["last_change"])
+              for r in db["commitments"].rows}
     db.close()
     assert viewed == replayed and len(tables) == len(replayed)
     app.close()
@@ -146,6 +153,22 @@ def test_facts_just_recorded_are_applied_as_held_and_equal_a_rebuild(tracker, tm
     second = tracker.record_many([fact("DocumentSigned", "s", instrument="agreement")])
     tracker.record(fact("MilestoneReached", "m", occurred_on="2024-01-01", milestone="first visas"))
     catch_up(tracker, db, known=second)  # stale: another write came after it, so it reads the store
+    db.close()
+    rebuild(tracker, tmp_path / "rebuilt.db")
+    assert dump(tmp_path / "live.db") == dump(tmp_path / "rebuilt.db")
+
+
+def test_rewording_the_latest_change_shows_on_the_board_and_rewording_an_older_one_refolds_nothing(tracker, tmp_path):
+    db = open_views(tmp_path / "live.db")
+    tracker.record_many([parse_line(registered("visa", binding=False)),
+                         fact("MilestoneReached", "m1", occurred_on="2024-01-01", milestone="first bus"),
+                         fact("MilestoneReached", "m2", occurred_on="2024-02-01", milestone="second bus")])
+    catch_up(tracker, db)
+    for target, words in (("m1", "first coach"), ("m2", "second coach")):
+        tracker.record(parse_line({"type": "EventCorrected", "event_id": f"fix-{target}", "occurred_on": "2024-03-01",
+                                   "corrects": target, "reason": "it was a coach", "changes": {"milestone": words}}))
+        catch_up(tracker, db)
+    assert db["commitments"].get("visa")["last_change"] == "milestone: second coach"
     db.close()
     rebuild(tracker, tmp_path / "rebuilt.db")
     assert dump(tmp_path / "live.db") == dump(tmp_path / "rebuilt.db")
