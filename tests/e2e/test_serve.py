@@ -58,3 +58,5 @@ def test_serve_opens_the_board_in_datasette_with_facets_and_descriptions(store_u
     finally:
         server.terminate()
         server.wait(timeout=30)
+    with pytest.raises(OSError):  # Datasette stopped with it
+        urllib.request.urlopen(f"{base}.json", timeout=2)

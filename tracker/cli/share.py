@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -113,10 +114,15 @@ def serve(
         metadata = folder / "metadata.json"
         metadata.write_text(json.dumps(datasette_metadata("tracker"), indent=2))
         say(f"serving {views} on http://{host}:{port}/tracker (Ctrl-C to stop)")
-        subprocess.run([sys.executable, "-m", "datasette", "serve", str(folder / "tracker.db"),
-                        "--metadata", str(metadata), "--plugins-dir", str(folder / "plugins"),
-                        "--host", host, "--port", str(port)], check=False)
-    except KeyboardInterrupt:
-        pass
+        server = subprocess.Popen([sys.executable, "-m", "datasette", "serve", str(folder / "tracker.db"),
+                                   "--metadata", str(metadata), "--plugins-dir", str(folder / "plugins"),
+                                   "--host", host, "--port", str(port)])
+        # Stopping tracker stops Datasette too, rather than leaving it serving on its own.
+        signal.signal(signal.SIGTERM, lambda *_: server.terminate())
+        try:
+            server.wait()
+        except KeyboardInterrupt:
+            server.terminate()
+            server.wait(timeout=30)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
