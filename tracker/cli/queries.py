@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from projections.read import BOARD_COLUMNS as BOARD_ROW_COLUMNS
+from projections.read import TIMELINE_COLUMNS
 from tracker.cli import app
 from tracker.cli.common import (
     AsOfOption,
@@ -103,18 +104,7 @@ def _matches(row: dict[str, Any], party: str | None, institution: str | None,
     )
 
 
-HISTORY_COLUMNS = [
-    "occurred_on",
-    "event_id",
-    "type",
-    "summary",
-    "source_title",
-    "source_publisher",
-    "source_published_on",
-    "source_address",
-    "recorded_at",
-    "standing",
-]
+HISTORY_COLUMNS = [c for c in TIMELINE_COLUMNS if c != "subject"]  # one commitment: no subject
 
 
 @app.command(
