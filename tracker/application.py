@@ -107,6 +107,9 @@ class Tracker(Application[UUID]):
             stream = streams.get(key)
             if stream is None:
                 stream = streams[key] = self._load_or_start(key, fact)
+            elsewhere = located.get(fact.event_id)
+            if elsewhere is not None and elsewhere != key:
+                raise DuplicateEventId(f"event id {fact.event_id!r} is used twice: in {elsewhere} and {key}")
             if stream.by_event_id.get(fact.event_id) is None and not fresh_store:
                 self._check_id_free(fact, key)
             meeting = getattr(fact, "meeting_id", None)

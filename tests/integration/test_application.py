@@ -86,3 +86,10 @@ def test_trade_figures_and_meeting_counts_are_kept_side_by_side(tracker):
                "source": {"title": "Another outlet"}}
     tracker.record_many([parse_line(x) for x in (meeting, count_a, count_b)])
     assert [f.count for f in tracker.stream("meeting:xian").facts[1:]] == [22, 47]
+
+
+def test_one_event_id_used_for_two_commitments_in_one_import_is_refused_at_once(tracker):
+    with pytest.raises(DuplicateEventId, match="'shared' is used twice: in commitment:visa and commitment:road"):
+        tracker.record_many([parse_line({**registered("visa"), "event_id": "shared"}),
+                             parse_line({**registered("road"), "event_id": "shared"})])
+    assert tracker.recorder.max_notification_id() is None
