@@ -23,10 +23,9 @@ from events import (
     TradeFigureReported,
     world_period,
 )
-from tracker.status import effective_events, evaluate, world_key
+from tracker.status import LEGAL_FROM, effective_events, evaluate, world_key
 
-LEGAL_COLOURS = {"DocumentSigned", "DomesticProcedureCompleted", "ProvisionallyApplied", "EnteredIntoForce",
-                 "VisaExemptionEnteredIntoForce", "Terminated", "Withdrawn", "Expired", "Superseded", "Lapsed"}
+LEGAL_TYPES = {cls.__name__ for cls in LEGAL_FROM}  # drawn in the legal track's colour
 
 
 @dataclass
@@ -86,8 +85,7 @@ def build(app: Any, as_of: date | None = None) -> dict[str, Any]:
     for status, events in statuses:
         row = status.board_row(today)
         last = next((e for e in reversed(events) if e.event_id == status.last_event_id), None)
-        board.append({**row, "source": last.source if last else None, "events": events,
-                      "assessment": status.assessment_score})
+        board.append({**row, "source": last.source if last else None, "events": events})
     for meeting in meetings:
         meeting["identified"] = sum(
             1 for s, _ in statuses
@@ -111,7 +109,6 @@ def build(app: Any, as_of: date | None = None) -> dict[str, Any]:
     chart = Chart(start=min(all_days, default=today).replace(day=1), end=chart_end)
     return {
         "as_of": as_of,
-        "today": today,
         "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "board": board,
         "overdue": sum(1 for r in board if r["overdue"]),
@@ -122,7 +119,7 @@ def build(app: Any, as_of: date | None = None) -> dict[str, Any]:
         "trade_chart": trade_chart(indicators),
         "facts": sorted(facts_rows, key=world_key),
         "marks": marks,
-        "legal_types": LEGAL_COLOURS,
+        "legal_types": LEGAL_TYPES,
         "world_period": world_period,
     }
 

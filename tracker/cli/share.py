@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import signal
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -100,6 +95,12 @@ def serve(
 ) -> None:
     """Open the read models in Datasette to browse, filter, facet and export without SQL.
     Needs the optional extra: pip install -e '.[serve]'."""
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import tempfile
+
     try:
         import datasette  # noqa: F401
     except ImportError:
