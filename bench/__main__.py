@@ -300,6 +300,9 @@ def main() -> None:
         options.events, options.large, options.medium, options.small = 3_000, 6_000, 2_000, 500
         options.scale_commitments = 5
         options.long, options.new_events, options.runs = 500, 200, 1
+    # As an installed package would be: PYTHONDONTWRITEBYTECODE in the environment would
+    # otherwise recompile the project's modules in every process timed.
+    subprocess.run([PY, "-m", "compileall", "-q", "tracker", "events", "projections"], cwd=ROOT, check=True)
     bench = Bench(options)
     workloads = {"import": bench.import_, "rebuild": bench.rebuild, "catch-up": bench.catch_up,
                  "status": bench.status, "status-scale": bench.status_scale, "memory": bench.rebuild_memory,

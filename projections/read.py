@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 from datetime import date
 from pathlib import Path
-from uuid import UUID
 from typing import Any
 
 BOARD_COLUMNS = [
@@ -63,8 +62,11 @@ def store_position(location: str) -> tuple[int, str | None] | None:
         if "no such table" in str(error):
             return (0, None)
         return None
-    identity = f"{first[0]}:{UUID(first[1])}:{first[2]}" if first else None
-    return (last, identity)
+    if not first:
+        return (last, None)
+    from uuid import UUID
+
+    return (last, f"{first[0]}:{UUID(first[1])}:{first[2]}")
 
 
 def board(
@@ -103,14 +105,14 @@ def board(
     params.insert(0, today.isoformat())
     if where:
         sql += " WHERE " + " AND ".join(where)
+    if overdue_only:
+        sql = f"SELECT * FROM ({sql}) WHERE overdue"
     sql += " ORDER BY commitment_id"
-    rows = []
-    for row in db.execute(sql, params):
-        item = {c: row[c] for c in BOARD_COLUMNS}
+    cursor = db.cursor()
+    cursor.row_factory = None  # plain tuples: a board of thousands of rows is read on every call
+    rows = [dict(zip(BOARD_COLUMNS, row)) for row in cursor.execute(sql, params)]
+    for item in rows:
         item["overdue"] = bool(item["overdue"])
-        if overdue_only and not item["overdue"]:
-            continue
-        rows.append(item)
     return rows
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,6 +91,8 @@ def resolve_store(db: str | None = None, views: str | None = None) -> Store:
     if views:
         views_path = Path(views)
     elif location.startswith(("postgresql://", "postgres://")):
+        import hashlib  # here: loading OpenSSL costs every command 4 ms
+
         tag = hashlib.sha256(location.encode()).hexdigest()[:12]
         views_path = data_dir() / f"views-{tag}.db"
     else:

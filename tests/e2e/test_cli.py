@@ -11,7 +11,7 @@ from typer.main import get_command
 from typer.testing import CliRunner
 
 from events import EVENT_TYPES, parse_line
-from tracker.cli import app
+from tracker.cli import COMMAND_MODULES, app
 from tracker.cli.record import command_name, example, line_from_options
 
 runner = CliRunner()
@@ -203,9 +203,16 @@ def _commands(group, path=()):
             yield from _commands(command, (*path, name))
 
 
-def test_every_command_has_help_with_an_example():
+def _every_command_loaded():
     root = get_command(app)
-    root.commands["record"] = root.get_command(None, "record")
+    for name in root.list_commands(None):
+        root.get_command(None, name)
+    return root
+
+
+def test_every_command_has_help_with_an_example():
+    root = _every_command_loaded()
+    assert len(root.commands) == 17
     missing = []
     for path, command in _commands(root):
         text = f"{command.help or ''} {command.epilog or ''}"
@@ -249,6 +256,12 @@ def test_the_tracker_db_variable_chooses_the_store(tmp_path, monkeypatch):
     monkeypatch.setenv("TRACKER_DB", str(tmp_path / "chosen.db"))
     assert run("demo").exit_code == 0
     assert (tmp_path / "chosen.db").exists()
+
+
+def test_every_command_a_module_defines_is_listed_where_the_cli_finds_it():
+    root = _every_command_loaded()
+    assert sorted(root.commands) == sorted(COMMAND_MODULES)
+    assert sorted(get_command(app).list_commands(None)) == sorted(COMMAND_MODULES)
 
 
 def test_the_help_documents_the_exit_codes():

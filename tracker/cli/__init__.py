@@ -38,20 +38,45 @@ def _say_error(message: str) -> None:
     sys.stderr.write(f"tracker: error: {safe}\n")
 
 
+# Each command's module, imported only when that command runs (or help lists them all):
+# reading the board should not pay for importing the import, serve or record machinery.
+COMMAND_MODULES = {
+    "demo": "data", "export": "data", "import": "data", "rebuild": "data", "schema": "data",
+    "history": "queries", "indicators": "queries", "meetings": "queries", "parties": "queries",
+    "status": "queries", "timeline": "queries",
+    "follow": "store", "keygen": "store", "verify": "store",
+    "report": "share", "serve": "share",
+    "record": "record",
+}
+
+
 class TrackerGroup(TyperGroup):
-    """Prints every user error as one line on stderr; loads ``record`` only when asked for."""
+    """Prints every user error as one line on stderr; loads each command's module when asked for."""
 
     def list_commands(self, ctx: Any) -> list[str]:
-        return sorted({*super().list_commands(ctx), "record"})
+        return sorted({*super().list_commands(ctx), *COMMAND_MODULES})
 
     def get_command(self, ctx: Any, name: str) -> Any:
+        if name in self.commands or name not in COMMAND_MODULES:
+            return super().get_command(ctx, name)
+        import importlib
+
+        from typer.main import get_command, get_command_from_info, get_command_name
+
+        module = importlib.import_module(f"tracker.cli.{COMMAND_MODULES[name]}")
         if name == "record":
-            from typer.main import get_command
-
-            from tracker.cli.record import record_app
-
-            return get_command(record_app)
-        return super().get_command(ctx, name)
+            command = get_command(module.record_app)
+        else:
+            info = next(
+                i for i in app.registered_commands
+                if (i.name or get_command_name(i.callback.__name__)) == name
+            )
+            command = get_command_from_info(
+                info, pretty_exceptions_short=app.pretty_exceptions_short,
+                rich_markup_mode=app.rich_markup_mode,
+            )
+        self.add_command(command, name)
+        return command
 
     def main(self, args: Any = None, prog_name: Any = None, **extra: Any) -> Any:
         from typer import Abort, Exit
@@ -127,9 +152,7 @@ def options(
     ctx.obj = resolve_store(db, views)
 
 
-from tracker.cli import data, queries, share, store  # noqa: E402  (commands register themselves on app)
-
-__all__ = ["app", "main", "data", "queries", "share", "store"]
+__all__ = ["app", "main", "COMMAND_MODULES"]
 
 
 def main() -> None:

@@ -41,6 +41,14 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _only(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> Sequence[dict[str, Any]]:
+    """The rows with just these columns, in this order (as they are when built for them)."""
+    wanted = list(columns)
+    if all(list(r) == wanted for r in rows):
+        return rows
+    return [{c: r.get(c) for c in columns} for r in rows]
+
+
 def emit(
     rows: Sequence[dict[str, Any]],
     columns: Sequence[str],
@@ -55,7 +63,7 @@ def emit(
 
         sys.stdout.flush()
         sys.stdout.buffer.write(
-            orjson.dumps([{c: r.get(c) for c in columns} for r in rows], option=orjson.OPT_INDENT_2)
+            orjson.dumps(_only(rows, columns), option=orjson.OPT_INDENT_2)
         )
         sys.stdout.buffer.write(b"\n")
         sys.stdout.buffer.flush()

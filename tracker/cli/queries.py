@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Annotated, Any
 
@@ -69,6 +68,8 @@ def status(
 
         party = party.upper()
         if party not in ISO_3166_ALPHA2:
+            import json
+
             raise InvalidInput(f"--party {json.dumps(party)} is not an ISO 3166-1 alpha-2 code")
     if day is None and moment is None:
         from projections import read
