@@ -66,12 +66,16 @@ class EventIdClaimed(BaseModel):
 
 
 class StreamSnapshot(BaseModel):
+    """A stream's facts as JSON Lines objects (plus version and seal), and the commitment's
+    status folded from all of them, so that adding a fact in world order reads neither."""
+
     model_config = ConfigDict(frozen=True)
     class_version: ClassVar[int] = 1
     originator_id: UUID
     originator_version: int
     key: str
-    facts: list[dict[str, Any]]
+    facts: list[Any]  # not list[dict]: validating 10,000 dicts copies each one
+    status: dict[str, Any] | None = None
 
 
 REGISTRATION = {"commitment": CommitmentRegistered, "meeting": MeetingHeld}
@@ -80,18 +84,50 @@ REGISTRATION = {"commitment": CommitmentRegistered, "meeting": MeetingHeld}
 class Stream:
     """Every fact of one commitment, meeting or indicator, in recording order."""
 
-    def __init__(self, key: str, version: int = 0, facts: Iterable[Fact] = ()):
+    def __init__(self, key: str, version: int = 0, facts: Iterable[Fact] = (),
+                 lines: list[dict[str, Any]] | None = None, status: Status | None = None):
+        """``lines`` are facts from a snapshot, parsed only when something reads them;
+        ``status`` is the commitment's status folded from all of them."""
         self.key = key
         self.id = stream_id(key)
         self.version = version
         self.loaded_version = version
-        self.facts: list[Fact] = list(facts)
-        self.by_event_id = {f.event_id: f for f in self.facts}
+        self._lines = lines or None
+        self._facts: list[Fact] = list(facts)  # after the unparsed lines, if any
+        self._by_event_id = {f.event_id: f for f in self._facts}
+        self._event_ids = {line["event_id"] for line in lines or ()} | set(self._by_event_id)
+        self._retracted = {line["retracts"] for line in lines or () if line["type"] == "EventRetracted"}
+        self._retracted |= {f.retracts for f in self._facts if isinstance(f, EventRetracted)}
         self._pending: list[Fact] = []
         self._digests: dict[str, str] = {}
-        self._retracted = {f.retracts for f in self.facts if isinstance(f, EventRetracted)}
-        self._status: Status | None = None  # status of the first ``_checked`` facts
-        self._checked = 0
+        self._status: Status | None = status  # status of the first ``_checked`` facts
+        self._checked = len(lines) if status is not None and lines else 0
+
+    @property
+    def facts(self) -> list[Fact]:
+        """Every fact, in recording order."""
+        if self._lines is not None:
+            parsed = [restore_line(self.id, line) for line in self._lines]
+            self._facts = parsed + self._facts
+            self._by_event_id.update((f.event_id, f) for f in parsed)
+            self._lines = None
+        return self._facts
+
+    @property
+    def by_event_id(self) -> dict[str, Fact]:
+        self.facts  # noqa: B018 - parses the snapshot's lines if not done yet
+        return self._by_event_id
+
+    def holds(self, event_id: str) -> bool:
+        return event_id in self._event_ids
+
+    def __len__(self) -> int:
+        return len(self._facts) + len(self._lines or ())
+
+    def _last_seal(self) -> str | None:
+        if self._facts:
+            return self._facts[-1].seal
+        return self._lines[-1].get("seal") if self._lines else None
 
     @property
     def kind(self) -> str:
@@ -105,9 +141,9 @@ class Stream:
 
     def check_not_duplicate(self, fact: Fact) -> bool:
         """False when this very fact is already here (a repeat), raise when the id is taken."""
-        known = self.by_event_id.get(fact.event_id)
-        if known is None:
+        if not self.holds(fact.event_id):
             return True
+        known = self.by_event_id[fact.event_id]
         if digest(known) == digest(fact):
             return False
         raise DuplicateEventId(
@@ -119,9 +155,9 @@ class Stream:
         if registration is None:
             return
         if isinstance(fact, registration):
-            if self.facts:
+            if len(self):
                 raise AlreadyRegistered(f"{self.kind} {self.name!r} is already registered")
-        elif not self.facts:
+        elif not len(self):
             raise ImpossibleTransition(f"{self.kind} {self.name!r} must be registered first")
 
     def check_target(self, fact: Fact) -> None:
@@ -146,23 +182,24 @@ class Stream:
         """Check the facts added since the last check: the history must still read as a
         possible sequence in world order. Facts that come after everything checked so far
         are folded on; anything else refolds the whole history once."""
-        if self.kind != "commitment" or self._checked == len(self.facts):
+        count = len(self)
+        if self.kind != "commitment" or self._checked == count:
             return
-        new = self.facts[self._checked:]
         current = self._status
-        keys = [world_key(f) for f in new]
-        in_order = (
-            current is not None
-            and all(a <= b for a, b in zip([current.last_key or keys[0], *keys], keys))
-            and not any(isinstance(f, (EventCorrected, EventRetracted)) for f in new)
-        )
-        if in_order:
+        if current is not None:
+            new = self._facts[self._checked - count:]  # unchecked facts are never unparsed lines
+            keys = [world_key(f) for f in new]
+            in_order = (
+                all(a <= b for a, b in zip([current.last_key or keys[0], *keys], keys))
+                and not any(isinstance(f, (EventCorrected, EventRetracted)) for f in new)
+            )
+        if current is not None and in_order:
             trial = current.clone()
             for fact in new:
                 trial.apply(fact)
         else:
             trial = evaluate(self.name, self.facts)
-        self._status, self._checked = trial, len(self.facts)
+        self._status, self._checked = trial, count
 
     # -- changes -----------------------------------------------------------------
 
@@ -183,7 +220,7 @@ class Stream:
                 "recorded_at": fact.recorded_at or utc_now(),
             }
         )
-        previous = self.facts[-1].seal if self.facts else None
+        previous = self._last_seal()
         line = stamped.to_line()
         # The seal is computed from the stamped fact itself, so it is set in place once.
         stamped.__dict__["seal"] = seal(previous, stamped, line)
@@ -198,8 +235,9 @@ class Stream:
         if isinstance(fact, EventRetracted):
             self._retracted.add(fact.retracts)
         self.version = fact.originator_version or self.version + 1
-        self.facts.append(fact)
-        self.by_event_id[fact.event_id] = fact
+        self._facts.append(fact)
+        self._by_event_id[fact.event_id] = fact
+        self._event_ids.add(fact.event_id)
 
     def collect_events(self) -> list[Any]:
         pending = [
@@ -213,28 +251,37 @@ class Stream:
         return pending
 
     def snapshot(self) -> StreamSnapshot:
+        settled = self._status is not None and self._checked == len(self)
         return StreamSnapshot(
             originator_id=self.id,
             originator_version=self.version,
             key=self.key,
-            facts=[{**f.to_line(), "v": f.originator_version, "seal": f.seal} for f in self.facts],
+            facts=[*(self._lines or ()),
+                   *({**f.to_line(), "v": f.originator_version, "seal": f.seal} for f in self._facts)],
+            status=self._status.to_dict() if settled else None,
         )
+
+
+def restore_line(originator_id: UUID, line: dict[str, Any]) -> Fact:
+    """A fact back from its snapshot line."""
+    line = dict(line)
+    version, sealed = line.pop("v"), line.pop("seal", None)
+    return parse_line(line).model_copy(
+        update={"originator_id": originator_id, "originator_version": version, "seal": sealed}
+    )
 
 
 def project_stream(stream: Stream | None, events: Iterable[Any]) -> Stream | None:
     """Projector for the repository: snapshot first if there is one, then the facts."""
     for event in events:
         if isinstance(event, StreamSnapshot):
-            facts = []
-            for line in event.facts:
-                line = dict(line)
-                version, sealed = line.pop("v"), line.pop("seal", None)
-                fact = parse_line(line).model_copy(
-                    update={"originator_id": event.originator_id, "originator_version": version,
-                            "seal": sealed}
-                )
-                facts.append(fact)
-            stream = Stream(event.key, event.originator_version, facts)
+            status = None
+            if event.status is not None:
+                try:
+                    status = Status.from_dict(event.status)
+                except TypeError:  # made by a version whose status had other fields
+                    status = None
+            stream = Stream(event.key, event.originator_version, lines=list(event.facts), status=status)
         else:
             if stream is None:
                 stream = Stream(event.stream_key())

@@ -110,7 +110,7 @@ class Tracker(Application[UUID]):
             elsewhere = located.get(fact.event_id)
             if elsewhere is not None and elsewhere != key:
                 raise DuplicateEventId(f"event id {fact.event_id!r} is used twice: in {elsewhere} and {key}")
-            if stream.by_event_id.get(fact.event_id) is None and not fresh_store:
+            if not stream.holds(fact.event_id) and not fresh_store:
                 self._check_id_free(fact, key)
             meeting = getattr(fact, "meeting_id", None)
             if isinstance(fact, CommitmentEvent) and meeting and f"meeting:{meeting}" not in streams:

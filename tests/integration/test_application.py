@@ -6,6 +6,7 @@ import pytest
 
 from events import parse_line
 from tests.builders import fact, line, registered
+from tracker.application import Tracker
 from tracker.errors import DuplicateEventId, ImpossibleTransition, UnknownCommitment, UnknownEvent, UnknownMeeting
 
 
@@ -76,6 +77,35 @@ def test_a_long_history_is_loaded_from_a_snapshot(tracker):
     stream = tracker.stream("commitment:visa")
     assert stream.version == 451 and len(stream.facts) == 451
     assert tracker.status("visa").implementation_status == "in implementation"
+
+
+def test_a_stream_read_from_its_snapshot_still_keeps_every_rule(tracker):
+    tracker.record_many([parse_line(registered("visa", binding=False)),
+                         fact("EnteredIntoForce", "in-force", occurred_on="2023-11-10")])
+    tracker.record_many(
+        [fact("MilestoneReached", f"m{n}", occurred_on="2024-01-01", milestone=f"step {n}") for n in range(250)]
+    )
+    later = Tracker(tracker.store)  # another process: nothing cached, the snapshot is read
+    try:
+        later.record(fact("MilestoneReached", "m-late", occurred_on="2025-01-01", milestone="in order"))
+        assert later.record(fact("MilestoneReached", "m7", occurred_on="2024-01-01", milestone="step 7")).unchanged == 1
+        with pytest.raises(DuplicateEventId, match="'m7' is already recorded with other content"):
+            later.record(fact("MilestoneReached", "m7", occurred_on="2024-01-01", milestone="step seven"))
+        with pytest.raises(ImpossibleTransition):
+            later.record(fact("DocumentSigned", "late-signing", occurred_on="2024-06-01", instrument="agreement"))
+        later.record(parse_line({"type": "EventRetracted", "event_id": "oops", "occurred_on": "2025-02-01",
+                                 "retracts": "m3", "reason": "a rumour"}))
+        with pytest.raises(ImpossibleTransition, match="'m3' was already retracted"):
+            later.record(parse_line({"type": "EventRetracted", "event_id": "oops-2", "occurred_on": "2025-02-01",
+                                     "retracts": "m3", "reason": "twice"}))
+    finally:
+        later.close()
+    again = Tracker(tracker.store)
+    try:
+        assert [f.event_id for f in again.history("visa")][-3:] == ["m249", "m-late", "oops"]
+        assert again.status("visa").events == 252  # m3 and its retraction no longer count
+    finally:
+        again.close()
 
 
 def test_trade_figures_and_meeting_counts_are_kept_side_by_side(tracker):
