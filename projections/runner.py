@@ -8,7 +8,7 @@ moves every read model's position: a crash leaves the tables at a page boundary.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ import orjson
 import sqlite_utils
 
 from events import (
+    EVENT_TYPES,
     CommitmentEvent,
     CommitmentRegistered,
     DocumentsReported,
@@ -25,7 +26,6 @@ from events import (
     Fact,
     MeetingHeld,
     TradeFigureReported,
-    parse_line,
     world_period,
 )
 from projections.schema import INDEXES, READ_MODELS, TABLES, VIEWS
@@ -33,6 +33,8 @@ from tracker.config import make_private
 from tracker.status import RANK, Status, apply_changes, evaluate, world_key
 
 BATCH = 1000
+# Only facts are projected: the store's other records (event-id claims) are skipped by the query.
+FACT_TOPICS = sorted(f"{cls.__module__}:{cls.__qualname__}" for cls in EVENT_TYPES.values())
 # Fields the status fold does not read (only ``summary()`` does, for the latest change).
 WORDING = frozenset({"note", "milestone", "place", "signatories", "university", "city", "cities",
                      "stay_days", "max_days_per_period", "period_days", "approximate", "currency", "count"})
@@ -91,9 +93,10 @@ def catch_up(
     limit: int | None = None,
     known: Any = None,
 ) -> int:
-    """Process every notification after the recorded position; returns how many.
+    """Apply every fact recorded after the read models' position; returns how many.
 
-    ``known`` is what this process just recorded (``Recorded``): when the read models were
+    ``progress`` is told the position reached after each page. ``known`` is what this
+    process just recorded (``Recorded``): when the read models were
     at the position just before it, its facts are applied as they are, without reading
     them back from the store.
 
@@ -120,26 +123,24 @@ def catch_up(
                     Batch(db).apply(page)
                     db.execute("UPDATE positions SET position = ?", [last])
                 if progress:
-                    progress(len(page))
-            return len(ids)
-    while limit is None or done < limit:
+                    progress(last)
+            return len(known.facts)
+    last = app.recorder.max_notification_id() or 0
+    while (limit is None or done < limit) and after < last:
         size = batch if limit is None else min(batch, limit - done)
         notifications = app.recorder.select_notifications(
-            start=after, limit=size, inclusive_of_start=False
+            start=after, limit=size, stop=last, topics=FACT_TOPICS, inclusive_of_start=False
         )
-        if not notifications:
-            break
-        facts = [
-            app.mapper.to_domain_event(n) for n in notifications if n.topic.startswith("events.")
-        ]
-        positions = [n.id for n in notifications if n.topic.startswith("events.")]
-        after = notifications[-1].id
+        page = [(n.id, app.mapper.to_domain_event(n)) for n in notifications]
+        # A short page is the last one: the records after it up to ``last`` are not facts.
+        after = notifications[-1].id if len(notifications) == size else last
         with db.atomic():
-            Batch(db).apply(list(zip(positions, facts)))
+            if page:
+                Batch(db).apply(page)
             db.execute("UPDATE positions SET position = ?", [after])
-        done += len(notifications)
+        done += len(page)
         if progress:
-            progress(len(notifications))
+            progress(after)
     return done
 
 
@@ -172,18 +173,35 @@ def _source_columns(fact: Fact) -> dict[str, Any]:
 
 def fact_from_row(row: dict[str, Any]) -> Fact:
     """A fact back from its timeline row."""
-    fact = parse_line(orjson.loads(row["payload"]))
-    return fact.model_copy(update={"originator_version": row["version"]})
+    line = orjson.loads(row["payload"])
+    return EVENT_TYPES[line.pop("type")].model_validate({**line, "originator_version": row["version"]})
 
 
-def write_rows(db: sqlite_utils.Database, table: str, rows: list[dict[str, Any]], verb: str = "INSERT") -> None:
-    """Many rows in one prepared statement (sqlite-utils made the table; this is the hot path)."""
+TIMELINE_ORDER = ["position", "event_id", "type", "stream", "subject", "occurred_on", "precision",
+                  "starts_on", "ends_on", "rank", "version", "recorded_at", "summary", "source_title",
+                  "source_publisher", "source_published_on", "source_address", "note", "standing", "payload"]
+assert TIMELINE_ORDER == list(TABLES["timeline"]["columns"]), "timeline rows are built in this order"
+assert list(TABLES["streams"]["columns"]) == ["originator_id", "stream"]
+
+
+def write_rows(db: sqlite_utils.Database, table: str, rows: list[Any], verb: str = "INSERT") -> None:
+    """Many rows in one prepared statement (sqlite-utils made the table; this is the hot path).
+
+    Rows are dicts, or tuples already in the table's column order."""
     if not rows:
         return
     columns = list(TABLES[table]["columns"])
     sql = (f"{verb} INTO [{table}] ({', '.join(f'[{c}]' for c in columns)})"
            f" VALUES ({', '.join('?' * len(columns))})")
-    db.conn.executemany(sql, [tuple(row.get(c) for c in columns) for row in rows])
+    if isinstance(rows[0], tuple):
+        db.conn.executemany(sql, rows)
+    else:
+        db.conn.executemany(sql, [tuple(row.get(c) for c in columns) for row in rows])
+
+
+def _chunks(values: list[Any], size: int = 500) -> Iterator[list[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
 
 
 class Batch:
@@ -196,48 +214,47 @@ class Batch:
         self.dirty: set[str] = set()
         self.registered: set[str] = set()
         self.meetings_touched: set[str] = set()
+        self.fetched: set[str] = set()  # commitments whose state was looked for (found or not)
 
-    def stream_of(self, originator_id: str) -> str | None:
-        if originator_id not in self.streams:
-            row = self.db.execute(
-                "SELECT stream FROM streams WHERE originator_id = ?", [originator_id]
-            ).fetchone()
-            if row:
-                self.streams[originator_id] = row[0]
-        return self.streams.get(originator_id)
+    def _prefetch(self, batch: list[tuple[int, Fact]]) -> None:
+        """Each page's streams and commitment states, read with a few queries, not one per fact."""
+        ids = list({fact.originator_id.hex for _, fact in batch} - set(self.streams))
+        for rows in _chunks(ids):
+            self.streams.update(self.db.execute(
+                f"SELECT originator_id, stream FROM streams WHERE originator_id IN ({','.join('?' * len(rows))})",
+                rows,
+            ).fetchall())
+        cids = list({fact.commitment_id for _, fact in batch if isinstance(fact, CommitmentEvent)} - set(self.states))
+        for rows in _chunks(cids):
+            for cid, state in self.db.execute(
+                f"SELECT commitment_id, state FROM commitments WHERE commitment_id IN ({','.join('?' * len(rows))})",
+                rows,
+            ):
+                self.states[cid] = Status.from_dict(orjson.loads(state))
+        self.fetched = set(cids)
 
     def apply(self, batch: list[tuple[int, Fact]]) -> None:
         timeline, new_streams, indicators, reports, meetings = [], [], [], [], []
+        self._prefetch(batch)
         for notification_id, fact in batch:
             oid = fact.originator_id.hex
-            stream = self.stream_of(oid)
+            stream = self.streams.get(oid)
             if stream is None:
                 stream = fact.stream_key()
                 self.streams[oid] = stream
-                new_streams.append({"originator_id": oid, "stream": stream})
+                new_streams.append((oid, stream))
             start, end, precision = world_period(fact.occurred_on)
             line = fact.to_line()
-            timeline.append(
-                {
-                    "position": notification_id,
-                    "event_id": fact.event_id,
-                    "type": fact.type,
-                    "stream": stream,
-                    "subject": stream.split(":", 1)[1],
-                    "occurred_on": fact.occurred_on,
-                    "precision": precision,
-                    "starts_on": start.isoformat(),
-                    "ends_on": end.isoformat(),
-                    "rank": RANK.get(type(fact), 5),
-                    "version": fact.originator_version,
-                    "recorded_at": line.get("recorded_at"),
-                    "summary": fact.summary(),
-                    **_source_columns(fact),
-                    "note": fact.note,
-                    "standing": "standing",
-                    "payload": orjson.dumps(line).decode(),
-                }
-            )
+            source = fact.source
+            # In the order of TABLES["timeline"]["columns"] (checked by write_rows).
+            timeline.append((
+                notification_id, fact.event_id, line["type"], stream, stream.split(":", 1)[1],
+                fact.occurred_on, precision, start.isoformat(), end.isoformat(), RANK.get(type(fact), 5),
+                fact.originator_version, line.get("recorded_at"), fact.summary(),
+                source.title if source else None, source.publisher if source else None,
+                source.published_on if source else None, source.address if source else None,
+                fact.note, "standing", orjson.dumps(line).decode(),
+            ))
             if isinstance(fact, (EventCorrected, EventRetracted)):
                 self._flush(timeline, new_streams, indicators, reports, meetings)
                 self._amend(fact, stream)
@@ -307,14 +324,14 @@ class Batch:
     # -- commitments -----------------------------------------------------------
 
     def _state(self, commitment_id: str) -> Status | None:
-        if commitment_id not in self.states:
+        if commitment_id not in self.states and commitment_id not in self.fetched:
             row = self.db.execute(
                 "SELECT state FROM commitments WHERE commitment_id = ?", [commitment_id]
             ).fetchone()
             if row is None:
                 return None
             self.states[commitment_id] = Status.from_dict(orjson.loads(row[0]))
-        return self.states[commitment_id]
+        return self.states.get(commitment_id)
 
     def _fold(self, fact: CommitmentEvent) -> None:
         cid = fact.commitment_id
@@ -437,10 +454,10 @@ class Batch:
             write_rows(self.db, "commitment_parties", parties, "INSERT OR IGNORE")
 
     def _count_identified(self) -> None:
-        for meeting_id in self.meetings_touched:
+        for meetings in _chunks(sorted(self.meetings_touched)):
             self.db.execute(
-                "UPDATE meetings SET identified = (SELECT COUNT(*) FROM commitments"
-                " WHERE meeting_id = ? AND counted_in_meeting_total = 1"
-                " AND legal_status != 'not signed') WHERE meeting_id = ?",
-                [meeting_id, meeting_id],
+                "UPDATE meetings SET identified = (SELECT COUNT(*) FROM commitments c"
+                " WHERE c.meeting_id = meetings.meeting_id AND c.counted_in_meeting_total = 1"
+                f" AND c.legal_status != 'not signed') WHERE meeting_id IN ({','.join('?' * len(meetings))})",
+                meetings,
             )

@@ -59,5 +59,5 @@ def test_follow_shows_new_events_live_and_resumes_after_an_interrupt(store_url, 
             "--milestone", "first visa-free arrivals", "--source-title", "MFA")
     resumed = tracker(store_url, follower_views, "follow", "--interval", "0.1", "--stop-after", "1")
     assert resumed.returncode == 0, resumed.stderr
-    assert "caught up 2 records" in resumed.stderr.splitlines()[0]
+    assert "caught up 1 new events" in resumed.stderr.splitlines()[0]
     assert "while-away" in timeline_ids(follower_views)

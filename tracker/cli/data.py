@@ -105,8 +105,8 @@ def rebuild(ctx: typer.Context) -> None:
     total = app_.recorder.max_notification_id() or 0
     with progress_bar(total, "rebuilding") as bar:
         task = bar.add_task("rebuilding", total=total)
-        count = rebuild_views(app_, store(ctx).views, progress=lambda n: bar.advance(task, n))
-    say(f"rebuilt the read models from {count} stored records")
+        count = rebuild_views(app_, store(ctx).views, progress=lambda at: bar.update(task, completed=at))
+    say(f"rebuilt the read models from {count} events")
 
 
 @app.command(epilog="Examples:\n\n  tracker demo\n\n  tracker --db demo.db demo")

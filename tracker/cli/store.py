@@ -46,7 +46,7 @@ def follow(
     db = open_views(store(ctx).views)
     started = time.monotonic()
     done = catch_up(tracker, db)
-    say(f"following {store(ctx).label}: caught up {done} records, now at {position(db)}")
+    say(f"following {store(ctx).label}: caught up {done} new events, now at {position(db)}")
 
     def expired() -> bool:
         return stop_after is not None and time.monotonic() - started > stop_after
@@ -58,7 +58,7 @@ def follow(
                 for notification in subscription:
                     if notification.id > position(db):
                         done = catch_up(tracker, db)
-                        say(f"caught up {done} records, now at {position(db)}")
+                        say(f"caught up {done} new events, now at {position(db)}")
                     if expired():
                         break
                 if watchdog:
@@ -67,7 +67,7 @@ def follow(
             while not expired():
                 done = catch_up(tracker, db)
                 if done:
-                    say(f"caught up {done} records, now at {position(db)}")
+                    say(f"caught up {done} new events, now at {position(db)}")
                 time.sleep(interval)
     except KeyboardInterrupt:
         pass
