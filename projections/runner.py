@@ -115,15 +115,14 @@ def catch_up(
         ids = known.notification_ids
         if after == min(ids) - 1 and max(ids) == (app.recorder.max_notification_id() or 0) \
                 and len(ids) == max(ids) - min(ids) + 1:
-            # Nothing else was written since the read models' position: apply what we hold.
-            for start in range(0, len(known.facts), batch):
-                page = known.facts[start:start + batch]
-                last = max(ids) if start + batch >= len(known.facts) else page[-1][0]
-                with db.atomic():
-                    Batch(db).apply(page)
-                    db.execute("UPDATE positions SET position = ?", [last])
-                if progress:
-                    progress(last)
+            # Nothing else was written since the read models' position: apply what we hold,
+            # with the statuses the write already folded, in one transaction (the statuses
+            # are those after the last fact, so no page may be committed before it).
+            with db.atomic():
+                Batch(db, statuses=known.statuses).apply(known.facts)
+                db.execute("UPDATE positions SET position = ?", [max(ids)])
+            if progress:
+                progress(max(ids))
             return len(known.facts)
     last = app.recorder.max_notification_id() or 0
     while (limit is None or done < limit) and after < last:
@@ -207,8 +206,10 @@ def _chunks(values: list[Any], size: int = 500) -> Iterator[list[Any]]:
 class Batch:
     """One page of facts applied to every read model."""
 
-    def __init__(self, db: sqlite_utils.Database):
+    def __init__(self, db: sqlite_utils.Database, statuses: dict[str, Status] | None = None):
+        """``statuses``: commitments as they stand after these facts, folded by the writer."""
         self.db = db
+        self.given = statuses or {}
         self.streams: dict[str, str] = {}
         self.states: dict[str, Status] = {}
         self.dirty: set[str] = set()
@@ -224,7 +225,7 @@ class Batch:
                 f"SELECT originator_id, stream FROM streams WHERE originator_id IN ({','.join('?' * len(rows))})",
                 rows,
             ).fetchall())
-        cids = list({fact.commitment_id for _, fact in batch if isinstance(fact, CommitmentEvent)} - set(self.states))
+        cids = list({fact.commitment_id for _, fact in batch if isinstance(fact, CommitmentEvent)} - set(self.states) - set(self.given))
         for rows in _chunks(cids):
             for cid, state in self.db.execute(
                 f"SELECT commitment_id, state FROM commitments WHERE commitment_id IN ({','.join('?' * len(rows))})",
@@ -335,6 +336,10 @@ class Batch:
 
     def _fold(self, fact: CommitmentEvent) -> None:
         cid = fact.commitment_id
+        if cid in self.given:
+            self.states[cid] = self.given[cid]
+            self.registered.add(cid)  # its parties are written again: a correction may change them
+            return
         if cid in self.dirty:
             return
         state = self._state(cid)
@@ -367,6 +372,10 @@ class Batch:
             "UPDATE timeline SET standing = ? WHERE position = ?", [mark, original["position"]]
         )
         kind, subject = stream.split(":", 1)
+        if kind == "commitment" and subject in self.given:
+            self.states[subject] = self.given[subject]
+            self.registered.add(subject)
+            return
         if kind == "commitment":
             if not self._changes_nothing_folded(fact, subject, original):
                 self.dirty.add(subject)

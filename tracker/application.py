@@ -37,6 +37,9 @@ class Recorded:
     # up to date before it can take these without reading them back from the store.
     notification_ids: list[int] = field(default_factory=list)
     facts: list[tuple[int, Fact]] = field(default_factory=list)
+    # Each commitment this write touched, as it stands with everything recorded so far
+    # (checked while recording): the read models need not fold it again.
+    statuses: dict[str, Status] = field(default_factory=dict)
 
 
 class Tracker(Application[UUID]):
@@ -131,6 +134,8 @@ class Tracker(Application[UUID]):
             if isinstance(recording.domain_event, Fact):
                 result.facts.append((recording.notification.id, recording.domain_event))
         for stream in touched:
+            if stream.kind == "commitment" and stream._status is not None:
+                result.statuses[stream.name] = stream._status
             if self.snapshots and stream.version // SNAPSHOT_EVERY > stream.loaded_version // SNAPSHOT_EVERY:
                 self.snapshots.put([stream.snapshot()])
             stream.loaded_version = stream.version

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -73,6 +75,22 @@ def say(message: str) -> None:
     """A message for the person at the terminal: stderr, never mixed with data."""
     sys.stdout.flush()
     sys.stderr.write(message + "\n")
+
+
+@contextmanager
+def bulk_work() -> Iterator[None]:
+    """Pauses Python's cycle collector during a bulk job: it keeps walking the hundreds of
+    thousands of live facts an import holds (28% of a 200,000-event import), and the job
+    makes no cyclic garbage worth collecting."""
+    import gc
+
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def progress_bar(total: int, label: str) -> Any:

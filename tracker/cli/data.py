@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO
 import typer
 
 from tracker.cli import app
-from tracker.cli.common import catch_up_views, open_tracker, progress_bar, say, store
+from tracker.cli.common import bulk_work, catch_up_views, open_tracker, progress_bar, say, store
 from tracker.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -58,18 +58,19 @@ def import_(
 ) -> None:
     """Import a JSON Lines history, all or nothing. Events already recorded with the same id
     and content are skipped, so importing twice changes nothing."""
-    if file == "-":
-        facts = read_lines(sys.stdin, "stdin")
-    else:
-        path = Path(file)
-        if not path.is_file():
-            raise InvalidInput(f"no file {file!r}")
-        try:
-            with path.open(encoding="utf-8") as handle:
-                facts = read_lines(handle, path.name)
-        except UnicodeDecodeError:
-            raise InvalidInput(f"{file}: not UTF-8 text") from None
-    result = record_all(ctx, facts, "importing")
+    with bulk_work():
+        if file == "-":
+            facts = read_lines(sys.stdin, "stdin")
+        else:
+            path = Path(file)
+            if not path.is_file():
+                raise InvalidInput(f"no file {file!r}")
+            try:
+                with path.open(encoding="utf-8") as handle:
+                    facts = read_lines(handle, path.name)
+            except UnicodeDecodeError:
+                raise InvalidInput(f"{file}: not UTF-8 text") from None
+        result = record_all(ctx, facts, "importing")
     say(f"imported {result.added} new events, {result.unchanged} already recorded")
 
 
@@ -103,7 +104,7 @@ def rebuild(ctx: typer.Context) -> None:
 
     app_ = open_tracker(ctx)
     total = app_.recorder.max_notification_id() or 0
-    with progress_bar(total, "rebuilding") as bar:
+    with bulk_work(), progress_bar(total, "rebuilding") as bar:
         task = bar.add_task("rebuilding", total=total)
         count = rebuild_views(app_, store(ctx).views, progress=lambda at: bar.update(task, completed=at))
     say(f"rebuilt the read models from {count} events")
