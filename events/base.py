@@ -180,12 +180,27 @@ class Fact(Value):
         """One human line saying what happened."""
         return type(self).__name__
 
+    def stamped(self, **envelope: Any) -> Any:
+        """A copy placed in its stream (``originator_id``, ``originator_version``, ``seal``,
+        ``recorded_at``): values of the types the fields hold, set by the tracker itself.
+
+        What ``model_copy(update=...)`` does, without its generic copying (10x slower)."""
+        made = object.__new__(type(self))
+        _set(made, "__dict__", {**self.__dict__, **envelope})
+        _set(made, "__pydantic_fields_set__", self.__pydantic_fields_set__ | envelope.keys())
+        _set(made, "__pydantic_extra__", None)
+        _set(made, "__pydantic_private__", None)
+        return made
+
     def to_line(self) -> dict[str, Any]:
         """The JSON Lines form: ``type`` first, then the fields that are set."""
         line = {"type": self.type, **self.model_dump(mode="json", exclude_none=True)}
         if "recorded_at" in line:
             line["recorded_at"] = line.pop("recorded_at")
         return line
+
+
+_set = object.__setattr__
 
 
 def utc_now() -> datetime:

@@ -213,12 +213,10 @@ class Stream:
             return None
         self.check_registration(fact)
         self.check_target(fact)
-        stamped = fact.model_copy(
-            update={
-                "originator_id": self.id,
-                "originator_version": self.version + 1,
-                "recorded_at": fact.recorded_at or utc_now(),
-            }
+        stamped = fact.stamped(
+            originator_id=self.id,
+            originator_version=self.version + 1,
+            recorded_at=fact.recorded_at or utc_now(),
         )
         previous = self._last_seal()
         line = stamped.to_line()
@@ -266,9 +264,7 @@ def restore_line(originator_id: UUID, line: dict[str, Any]) -> Fact:
     """A fact back from its snapshot line."""
     line = dict(line)
     version, sealed = line.pop("v"), line.pop("seal", None)
-    return parse_line(line).model_copy(
-        update={"originator_id": originator_id, "originator_version": version, "seal": sealed}
-    )
+    return parse_line(line).stamped(originator_id=originator_id, originator_version=version, seal=sealed)
 
 
 def project_stream(stream: Stream | None, events: Iterable[Any]) -> Stream | None:

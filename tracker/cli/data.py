@@ -22,6 +22,8 @@ MAX_LINE = 1_000_000
 
 def read_lines(stream: TextIO, name: str) -> list[Fact]:
     """Every line of a JSON Lines history as an event, or InvalidInput naming the first bad line."""
+    import orjson
+
     from events import parse_line
     from tracker.validation import one_line
 
@@ -32,8 +34,8 @@ def read_lines(stream: TextIO, name: str) -> list[Fact]:
         if len(text) > MAX_LINE:
             raise InvalidInput(f"{name}:{number}: line longer than {MAX_LINE} characters")
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
+            data = orjson.loads(text)
+        except orjson.JSONDecodeError as error:
             raise InvalidInput(f"{name}:{number}: not JSON ({error.msg})") from None
         try:
             facts.append(parse_line(data))
