@@ -7,6 +7,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from projections.schema import SCHEMA_VERSION
+
 BOARD_COLUMNS = [
     "commitment_id",
     "kind",
@@ -39,8 +41,11 @@ def views_position(path: Path) -> tuple[int, str | None] | None:
         with connect(path) as db:
             row = db.execute("SELECT MIN(position) FROM positions").fetchone()
             store = db.execute("SELECT value FROM meta WHERE key = 'store'").fetchone()
+            schema = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
     except sqlite3.Error:
         return None
+    if (schema[0] if schema else None) != SCHEMA_VERSION:
+        return None  # made by another version: to be built again
     return (row[0] or 0, store[0] if store else None) if row else None
 
 
@@ -79,38 +84,36 @@ def board(
     meeting: str | None = None,
     overdue_only: bool = False,
 ) -> list[dict[str, Any]]:
-    where, params = [], []
+    """The status board's rows (see BOARD_COLUMNS), filtered."""
+    where = []
     if party:
-        where.append(
-            "commitment_id IN (SELECT commitment_id FROM commitment_parties WHERE country = ?)"
-        )
-        params.append(party.upper())
+        where.append("commitment_id IN (SELECT commitment_id FROM commitment_parties WHERE country = :party)")
     if institution:
         where.append(
             "commitment_id IN (SELECT commitment_id FROM commitment_parties"
-            " WHERE institution LIKE ? ESCAPE '\\')"
+            " WHERE institution LIKE :institution ESCAPE '\\')"
         )
-        params.append(f"%{_escape_like(institution)}%")
     if sector:
-        where.append("sector = ?")
-        params.append(sector)
+        where.append("sector = :sector")
     if meeting:
-        where.append("meeting_id = ?")
-        params.append(meeting)
+        where.append("meeting_id = :meeting")
+    overdue = "(next_step_due_by IS NOT NULL AND next_step_due_by < :today)"
+    if overdue_only:
+        where.append(overdue)
     columns = ", ".join(c for c in BOARD_COLUMNS if c != "overdue")
-    sql = (
-        f"SELECT {columns}, (next_step_due_by IS NOT NULL AND next_step_due_by < ?) AS overdue"
-        " FROM commitments"
-    )
-    params.insert(0, today.isoformat())
+    sql = f"SELECT {columns}, {overdue} FROM commitments"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    if overdue_only:
-        sql = f"SELECT * FROM ({sql}) WHERE overdue"
-    sql += " ORDER BY commitment_id"
+    params = {
+        "today": today.isoformat(),
+        "party": party.upper() if party else None,
+        "institution": f"%{_escape_like(institution)}%" if institution else None,
+        "sector": sector,
+        "meeting": meeting,
+    }
     cursor = db.cursor()
     cursor.row_factory = None  # plain tuples: a board of thousands of rows is read on every call
-    rows = [dict(zip(BOARD_COLUMNS, row)) for row in cursor.execute(sql, params)]
+    rows = [dict(zip(BOARD_COLUMNS, row)) for row in cursor.execute(sql + " ORDER BY commitment_id", params)]
     for item in rows:
         item["overdue"] = bool(item["overdue"])
     return rows

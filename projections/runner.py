@@ -28,7 +28,7 @@ from events import (
     TradeFigureReported,
     world_period,
 )
-from projections.schema import INDEXES, READ_MODELS, TABLES, VIEWS
+from projections.schema import INDEXES, READ_MODELS, SCHEMA_VERSION, TABLES, VIEWS
 from tracker.config import make_private
 from tracker.status import RANK, Status, apply_changes, evaluate, world_key
 
@@ -47,7 +47,17 @@ def open_views(path: Path) -> sqlite_utils.Database:
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA busy_timeout=60000")
-    missing = set(TABLES) - set(db.table_names())
+    tables = set(db.table_names())
+    if "meta" in tables:
+        made = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        if (made[0] if made else None) != SCHEMA_VERSION:
+            with db.atomic():  # made by another version: built again from the events
+                for name in VIEWS:
+                    db.execute(f"DROP VIEW IF EXISTS [{name}]")
+                for name in TABLES:
+                    db.execute(f"DROP TABLE IF EXISTS [{name}]")
+            tables = set(db.table_names())
+    missing = set(TABLES) - tables
     if missing:
         with db.atomic():
             for name, spec in TABLES.items():
@@ -59,6 +69,7 @@ def open_views(path: Path) -> sqlite_utils.Database:
             db["positions"].insert_all(
                 [{"read_model": name, "position": 0} for name in READ_MODELS], ignore=True
             )
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)", [SCHEMA_VERSION])
     return db
 
 
@@ -80,8 +91,9 @@ def reset(db: sqlite_utils.Database) -> None:
     """Empty every read model, back to position 0."""
     with db.atomic():
         for name in TABLES:
-            if name != "positions":
+            if name not in ("positions", "meta"):
                 db.execute(f"DELETE FROM [{name}]")
+        db.execute("DELETE FROM meta WHERE key != 'schema'")
         db.execute("UPDATE positions SET position = 0")
 
 
@@ -228,7 +240,7 @@ class Batch:
         cids = list({fact.commitment_id for _, fact in batch if isinstance(fact, CommitmentEvent)} - set(self.states) - set(self.given))
         for rows in _chunks(cids):
             for cid, state in self.db.execute(
-                f"SELECT commitment_id, state FROM commitments WHERE commitment_id IN ({','.join('?' * len(rows))})",
+                f"SELECT commitment_id, state FROM commitment_states WHERE commitment_id IN ({','.join('?' * len(rows))})",
                 rows,
             ):
                 self.states[cid] = Status.from_dict(orjson.loads(state))
@@ -327,7 +339,7 @@ class Batch:
     def _state(self, commitment_id: str) -> Status | None:
         if commitment_id not in self.states and commitment_id not in self.fetched:
             row = self.db.execute(
-                "SELECT state FROM commitments WHERE commitment_id = ?", [commitment_id]
+                "SELECT state FROM commitment_states WHERE commitment_id = ?", [commitment_id]
             ).fetchone()
             if row is None:
                 return None
@@ -421,7 +433,7 @@ class Batch:
         for cid in self.dirty:
             self.states[cid] = self._refold(cid)
         today = date.today()
-        rows, parties = [], []
+        rows, parties, folded = [], [], []
         for cid, state in self.states.items():
             if not state.kind:
                 continue
@@ -441,9 +453,9 @@ class Batch:
                     "events": state.events,
                     "unsourced": state.unsourced,
                     "counted_in_meeting_total": int(state.counted_in_meeting_total),
-                    "state": orjson.dumps(state).decode(),  # orjson writes dataclasses itself
                 }
             )
+            folded.append((cid, orjson.dumps(state).decode()))  # orjson writes dataclasses itself
             if cid in self.registered or cid in self.dirty:
                 parties.extend(
                     {"commitment_id": cid, "country": p["country"], "institution": p.get("institution", "")}
@@ -460,6 +472,7 @@ class Batch:
                     chunk,
                 )
             write_rows(self.db, "commitments", rows, "INSERT OR REPLACE")
+            write_rows(self.db, "commitment_states", folded, "INSERT OR REPLACE")
             write_rows(self.db, "commitment_parties", parties, "INSERT OR IGNORE")
 
     def _count_identified(self) -> None:

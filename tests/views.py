@@ -6,7 +6,7 @@ from pathlib import Path
 
 from projections.runner import open_views
 
-TABLES = ["commitments", "commitment_parties", "timeline", "meetings", "meeting_reports", "indicators", "streams", "positions"]
+TABLES = ["commitments", "commitment_states", "commitment_parties", "timeline", "meetings", "meeting_reports", "indicators", "streams", "positions"]
 
 
 def dump(path: Path) -> dict[str, list]:

@@ -133,6 +133,28 @@ def test_rebuilding_swaps_in_the_same_complete_tables_and_leaves_nothing_behind(
     assert not list(tmp_path.glob("views.db.rebuilding*"))
 
 
+def test_read_models_made_by_another_version_are_built_again_from_the_events(tmp_path):
+    import sqlite3
+
+    from typer.testing import CliRunner
+
+    from tracker.cli import app as cli
+
+    runner = CliRunner()
+    store, views = str(tmp_path / "events.db"), str(tmp_path / "views.db")
+    assert runner.invoke(cli, ["--db", store, "--views", views, "demo"]).exit_code == 0
+    with sqlite3.connect(views) as old:  # as an older version left them: other layout, wrong rows
+        old.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
+        old.execute("DROP TABLE commitment_states")
+        old.execute("UPDATE commitments SET legal_status = 'stale'")
+    board = runner.invoke(cli, ["--db", store, "--views", views, "status", "--csv"])
+    assert board.exit_code == 0, board.stderr
+    assert len(board.stdout.splitlines()) == 11 and "stale" not in board.stdout
+    fresh = tmp_path / "fresh.db"
+    rebuild(Tracker(resolve_store(store, str(fresh))), fresh)
+    assert dump(Path(views)) == dump(fresh)
+
+
 def test_read_models_of_a_replaced_store_are_built_again_not_reused(tmp_path):
     from typer.testing import CliRunner
 
@@ -177,3 +199,4 @@ def test_rewording_the_latest_change_shows_on_the_board_and_rewording_an_older_o
     db.close()
     rebuild(tracker, tmp_path / "rebuilt.db")
     assert dump(tmp_path / "live.db") == dump(tmp_path / "rebuilt.db")
+

@@ -62,10 +62,7 @@ def emit(
         import orjson  # json's indenting encoder is pure Python: 10x slower on a large board
 
         sys.stdout.flush()
-        sys.stdout.buffer.write(
-            orjson.dumps(_only(rows, columns), option=orjson.OPT_INDENT_2)
-        )
-        sys.stdout.buffer.write(b"\n")
+        sys.stdout.buffer.write(orjson.dumps(_only(rows, columns), option=orjson.OPT_INDENT_2) + b"\n")
         sys.stdout.buffer.flush()
         return
     if fmt is Format.csv:

@@ -1,7 +1,5 @@
 """Commands that answer questions: the board, histories, summaries, indicators."""
 
-from __future__ import annotations
-
 from datetime import date
 from typing import Annotated, Any
 
@@ -71,14 +69,12 @@ def status(
             import json
 
             raise InvalidInput(f"--party {json.dumps(party)} is not an ISO 3166-1 alpha-2 code")
+    filters = dict(party=party, institution=institution, sector=sector, meeting=meeting, overdue_only=overdue)
     if day is None and moment is None:
         from projections import read
 
         with read.connect(fresh_views(ctx)) as db:
-            rows = read.board(
-                db, today, party=party, institution=institution, sector=sector,
-                meeting=meeting, overdue_only=overdue,
-            )
+            rows = read.board(db, today, **filters)
     else:
         rows = [
             s.board_row(today) for s in open_tracker(ctx).board(as_of=day, known_at=moment)
