@@ -185,22 +185,36 @@ class Fact(Value):
         ``recorded_at``): values of the types the fields hold, set by the tracker itself.
 
         What ``model_copy(update=...)`` does, without its generic copying (10x slower)."""
-        made = object.__new__(type(self))
-        _set(made, "__dict__", {**self.__dict__, **envelope})
-        _set(made, "__pydantic_fields_set__", self.__pydantic_fields_set__ | envelope.keys())
-        _set(made, "__pydantic_extra__", None)
-        _set(made, "__pydantic_private__", None)
-        return made
+        fields = {k: v for k, v in self.__dict__.items() if k != _LINE}
+        return trusted(type(self), {**fields, **envelope}, self.__pydantic_fields_set__ | envelope.keys())
 
     def to_line(self) -> dict[str, Any]:
-        """The JSON Lines form: ``type`` first, then the fields that are set."""
-        line = {"type": self.type, **self.model_dump(mode="json", exclude_none=True)}
-        if "recorded_at" in line:
-            line["recorded_at"] = line.pop("recorded_at")
+        """The JSON Lines form: ``type`` first, then the fields that are set.
+
+        Made once per fact (the seal, the store and the timeline all need it) and kept
+        beside the fields; it is shared, so callers copy it before changing it."""
+        line = self.__dict__.get(_LINE)
+        if line is None:
+            line = {"type": self.type, **self.model_dump(mode="json", exclude_none=True)}
+            if "recorded_at" in line:
+                line["recorded_at"] = line.pop("recorded_at")
+            self.__dict__[_LINE] = line  # not a field: pydantic's equality and dumps skip it
         return line
 
 
 _set = object.__setattr__
+_LINE = "_line"
+
+
+def trusted(cls: type[BaseModel], values: dict[str, Any], fields_set: set[str] | None = None) -> Any:
+    """A model from values the tracker made itself, every field given with its own type:
+    what ``model_construct`` does without its per-field Python loop."""
+    made = object.__new__(cls)
+    _set(made, "__dict__", values)
+    _set(made, "__pydantic_fields_set__", set(values) if fields_set is None else fields_set)
+    _set(made, "__pydantic_extra__", None)
+    _set(made, "__pydantic_private__", None)
+    return made
 
 
 def utc_now() -> datetime:

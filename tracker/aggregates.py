@@ -22,7 +22,7 @@ from events import (
     MeetingHeld,
     parse_line,
 )
-from events.base import utc_now
+from events.base import trusted, utc_now
 from tracker.errors import AlreadyRegistered, DuplicateEventId, ImpossibleTransition, UnknownEvent
 from tracker.status import Status, apply_changes, evaluate, world_key
 
@@ -240,9 +240,9 @@ class Stream:
     def collect_events(self) -> list[Any]:
         pending = [
             *self._pending,
-            *(EventIdClaimed.model_construct(
-                originator_id=claim_id(f.event_id), originator_version=1, event_id=f.event_id,
-                stream=self.key, digest=self._digests.pop(f.event_id, None) or digest(f))
+            *(trusted(EventIdClaimed, {
+                "originator_id": claim_id(f.event_id), "originator_version": 1, "event_id": f.event_id,
+                "stream": self.key, "digest": self._digests.pop(f.event_id, None) or digest(f)})
               for f in self._pending),
         ]
         self._pending = []

@@ -14,7 +14,7 @@ from eventsourcing.persistence import Mapper, ProgrammingError, StoredEvent, Tra
 from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import BaseModel
 
-from events.base import ENVELOPE
+from events.base import ENVELOPE, Fact
 from tracker.errors import StoreUnreadable
 
 
@@ -33,7 +33,10 @@ class PydanticMapper(Mapper):
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         model: BaseModel = domain_event
         cls = type(model)
-        state = model.model_dump(mode="json", exclude=ENVELOPE, exclude_none=True)
+        if isinstance(model, Fact):  # its line is made already (for its seal): the same fields
+            state = {k: v for k, v in model.to_line().items() if k != "type"}
+        else:
+            state = model.model_dump(mode="json", exclude=ENVELOPE, exclude_none=True)
         seal = getattr(model, "seal", None)
         if seal:
             state["seal"] = seal
