@@ -188,6 +188,14 @@ class Fact(Value):
         fields = {k: v for k, v in self.__dict__.items() if k != _LINE}
         return trusted(type(self), {**fields, **envelope}, self.__pydantic_fields_set__ | envelope.keys())
 
+    def remember_line(self, stored: dict[str, Any]) -> None:
+        """Keep as this fact's line the stored fields it was just validated from: the values
+        a dump would give back (validation is idempotent), so none is needed."""
+        line = {"type": self.type, **{k: v for k, v in stored.items() if k not in ENVELOPE}}
+        if "recorded_at" in line:
+            line["recorded_at"] = line.pop("recorded_at")
+        self.__dict__[_LINE] = line
+
     def to_line(self) -> dict[str, Any]:
         """The JSON Lines form: ``type`` first, then the fields that are set.
 

@@ -55,8 +55,9 @@ class PydanticMapper(Mapper):
             state=stored,
         )
 
-    def decode_state(self, topic: str, stored: bytes) -> tuple[type[BaseModel], dict[str, Any]]:
-        """The event class and its current-version fields, from stored bytes."""
+    def decode_state(self, topic: str, stored: bytes) -> tuple[type[BaseModel], dict[str, Any], bool]:
+        """The event class, its current-version fields from stored bytes, and whether they
+        had to be upcast."""
         try:
             if self.cipher:
                 stored = self.cipher.decrypt(stored)
@@ -69,13 +70,17 @@ class PydanticMapper(Mapper):
         cls = resolve_topic(topic)
         class_version = getattr(cls, "class_version", 1)
         from_version = state.pop("class_version", 1)
+        upcast = from_version < class_version
         while from_version < class_version:
             getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
             from_version += 1
-        return cls, state
+        return cls, state, upcast
 
     def to_domain_event(self, stored: StoredEvent) -> Any:
-        cls, state = self.decode_state(stored.topic, stored.state)
-        state["originator_id"] = stored.originator_id
-        state["originator_version"] = stored.originator_version
-        return cls.model_validate(state)
+        cls, state, upcast = self.decode_state(stored.topic, stored.state)
+        event = cls.model_validate(
+            {**state, "originator_id": stored.originator_id, "originator_version": stored.originator_version}
+        )
+        if isinstance(event, Fact) and not upcast:
+            event.remember_line(state)
+        return event

@@ -123,3 +123,24 @@ def test_one_event_id_used_for_two_commitments_in_one_import_is_refused_at_once(
         tracker.record_many([parse_line({**registered("visa"), "event_id": "shared"}),
                              parse_line({**registered("road"), "event_id": "shared"})])
     assert tracker.recorder.max_notification_id() is None
+
+
+def test_facts_read_back_from_the_store_give_the_very_lines_they_were_written_as(tracker):
+    from importlib.resources import files
+
+    from events import parse_line as parse
+
+    demo = files("tracker.demo").joinpath("xian-2023-05-17.jsonl").read_text(encoding="utf-8").splitlines()
+    written = tracker.record_many([parse(__import__("json").loads(text)) for text in demo])
+    lines = {fact.event_id: fact.to_line() for _, fact in written.facts}
+    later = Tracker(tracker.store)
+    try:
+        read_back = {fact.event_id: fact for _, fact in later.facts()}
+    finally:
+        later.close()
+    assert len(read_back) == len(demo) == 26
+    for event_id, fact in read_back.items():
+        fresh = {"type": fact.type, **fact.model_dump(mode="json", exclude_none=True)}
+        fresh["recorded_at"] = fresh.pop("recorded_at")
+        assert fact.to_line() == fresh == lines[event_id]
+        assert list(fact.to_line()) == list(fresh)
