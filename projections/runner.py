@@ -372,14 +372,13 @@ class Batch:
         target = fact.corrects if isinstance(fact, EventCorrected) else fact.retracts
         mark = f"corrected by {fact.event_id}" if isinstance(fact, EventCorrected) else f"retracted by {fact.event_id}"
         row = self.db.execute(
-            "SELECT * FROM timeline WHERE event_id = ? AND stream = ? AND type NOT IN"
+            f"SELECT {', '.join(TIMELINE_ORDER)} FROM timeline WHERE event_id = ? AND stream = ? AND type NOT IN"
             " ('EventCorrected', 'EventRetracted') ORDER BY position LIMIT 1",
             [target, stream],
         ).fetchone()
         if row is None:
             return
-        columns = [d[0] for d in self.db.execute("SELECT * FROM timeline LIMIT 0").description]
-        original = dict(zip(columns, row))
+        original = dict(zip(TIMELINE_ORDER, row))
         self.db.execute(
             "UPDATE timeline SET standing = ? WHERE position = ?", [mark, original["position"]]
         )
