@@ -131,7 +131,8 @@ def catch_up(
             # with the statuses the write already folded, in one transaction (the statuses
             # are those after the last fact, so no page may be committed before it).
             with db.atomic():
-                Batch(db, statuses=known.statuses).apply(known.facts)
+                for start in range(0, len(known.facts), batch):
+                    Batch(db, statuses=known.statuses).apply(known.facts[start:start + batch])
                 db.execute("UPDATE positions SET position = ?", [max(ids)])
             if progress:
                 progress(max(ids))
