@@ -163,10 +163,17 @@ def rebuild(app: Any, path: Path, progress: Callable[[int], None] | None = None)
         leftover.unlink(missing_ok=True)
     db = open_views(fresh)
     try:
+        # Nothing reads this file before it is complete: no page needs to reach the disk
+        # before the end (a crash leaves a leftover the next rebuild removes). Waiting for
+        # the disk at every checkpoint took a third of a large rebuild's time.
+        db.execute("PRAGMA synchronous=OFF")
         count = catch_up(app, db, progress)
+        db.execute("PRAGMA synchronous=FULL")
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         db.close()
+    with open(fresh, "rb+") as written:
+        os.fsync(written.fileno())
     for stale in (Path(f"{path}-wal"), Path(f"{path}-shm")):
         stale.unlink(missing_ok=True)
     os.replace(fresh, path)
