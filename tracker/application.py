@@ -115,7 +115,7 @@ class Tracker(Application[UUID]):
                 raise DuplicateEventId(f"event id {fact.event_id!r} is used twice: in {elsewhere} and {key}")
             if not stream.holds(fact.event_id) and not fresh_store:
                 self._check_id_free(fact, key)
-            meeting = getattr(fact, "meeting_id", None)
+            meeting = fact.__dict__.get("meeting_id")
             if isinstance(fact, CommitmentEvent) and meeting and f"meeting:{meeting}" not in streams:
                 streams[f"meeting:{meeting}"] = self.stream(f"meeting:{meeting}")
             if stream.append(fact, settle=False) is None:

@@ -37,7 +37,7 @@ class PydanticMapper(Mapper):
             state = {k: v for k, v in model.to_line().items() if k != "type"}
         else:
             state = model.model_dump(mode="json", exclude=ENVELOPE, exclude_none=True)
-        seal = getattr(model, "seal", None)
+        seal = model.__dict__.get("seal")  # getattr on a missing field is pydantic's slow path
         if seal:
             state["seal"] = seal
         class_version = getattr(cls, "class_version", 1)
