@@ -106,8 +106,13 @@ def tracker(store: Path, *args: str) -> list[str]:
     return [PY, "-m", "tracker", "--db", str(store), *args]
 
 
-def median_of(runs: int, step) -> float:  # noqa: ANN001
-    return statistics.median(step() for _ in range(runs))
+def medians(runs: int, ours, theirs) -> tuple[float, float]:  # noqa: ANN001
+    """Median of each, the two run in turns: the machine's slow moments fall on both sides."""
+    mine, baseline = [], []
+    for _ in range(runs):
+        mine.append(ours())
+        baseline.append(theirs())
+    return statistics.median(mine), statistics.median(baseline)
 
 
 class Bench:
@@ -170,14 +175,14 @@ class Bench:
             target.unlink(missing_ok=True)
             return run([PY, "-c", BASELINE_IMPORT, str(history), str(target)])[0]
 
-        self.row("tracker import (JSON Lines)", f"{n:,} events", median_of(self.o.runs, ours),
-                 median_of(self.o.runs, theirs), "json + one INSERT transaction", 3)
+        self.row("tracker import (JSON Lines)", f"{n:,} events", *medians(self.o.runs, ours, theirs),
+                 "json + one INSERT transaction", 3)
 
     def rebuild(self) -> None:
         n, store = self.o.events, self.loaded_store(self.o.events)
-        ours = median_of(self.o.runs, lambda: run(tracker(store, "rebuild"))[0])
         out = self.dir / "baseline-rebuild.db"
-        theirs = median_of(self.o.runs, lambda: run([PY, "-c", BASELINE_REBUILD, str(store), str(out), UPSERT_STATUS])[0])
+        ours, theirs = medians(self.o.runs, lambda: run(tracker(store, "rebuild"))[0],
+                               lambda: run([PY, "-c", BASELINE_REBUILD, str(store), str(out), UPSERT_STATUS])[0])
         self.row("tracker rebuild (every read model)", f"{n:,} events", ours, theirs,
                  "decode + one upsert each, one transaction", 2)
 
@@ -229,8 +234,8 @@ class Bench:
     def status(self) -> None:
         n, store = self.o.events, self.loaded_store(self.o.events)
         run(tracker(store, "status", "--json"))
-        ours = median_of(self.o.runs, lambda: run(tracker(store, "status", "--json"))[0])
-        theirs = median_of(self.o.runs, lambda: run([PY, "-c", "import typer, sqlite3"])[0])
+        ours, theirs = medians(self.o.runs, lambda: run(tracker(store, "status", "--json"))[0],
+                               lambda: run([PY, "-c", "import typer, sqlite3"])[0])
         self.row("tracker status --json, whole process", f"{n:,} events", ours, theirs,
                  'python -c "import typer, sqlite3"', 1.6)
 
@@ -244,8 +249,8 @@ class Bench:
         small = self.loaded_store(self.o.small, n, clean=True)
         for store in (large, small):
             run(tracker(store, "status", "--json"))
-        ours = median_of(self.o.runs, lambda: run(tracker(large, "status", "--json"))[0])
-        theirs = median_of(self.o.runs, lambda: run(tracker(small, "status", "--json"))[0])
+        ours, theirs = medians(self.o.runs, lambda: run(tracker(large, "status", "--json"))[0],
+                               lambda: run(tracker(small, "status", "--json"))[0])
         self.row("tracker status --json, large vs small store",
                  f"{self.o.large:,} vs {self.o.small:,} events, {n} commitments each",
                  ours, theirs, f"itself at {self.o.small:,} events", 1.2)
@@ -275,8 +280,7 @@ class Bench:
                                "--commitment-id", cid, "--occurred-on", "2030-01-01", "--milestone", "bench",
                                "--source-title", "bench"))[0]
 
-        ours = median_of(self.o.runs, lambda: record(long_store, "long"))
-        theirs = median_of(self.o.runs, lambda: record(short_store, "short"))
+        ours, theirs = medians(self.o.runs, lambda: record(long_store, "long"), lambda: record(short_store, "short"))
         self.row("tracker record, whole process", f"commitment of {self.o.long:,} events", ours, theirs,
                  "the same on a commitment with one event", 1.5)
 
@@ -284,8 +288,8 @@ class Bench:
         long_store, _ = self.long_stream()
         views = long_store.with_name("long.views.db")
         run(tracker(long_store, "history", "long", "--json"))
-        ours = median_of(self.o.runs, lambda: run(tracker(long_store, "history", "long", "--json"))[0])
-        theirs = median_of(self.o.runs, lambda: run([PY, "-c", BASELINE_HISTORY, str(views), "commitment:long"])[0])
+        ours, theirs = medians(self.o.runs, lambda: run(tracker(long_store, "history", "long", "--json"))[0],
+                               lambda: run([PY, "-c", BASELINE_HISTORY, str(views), "commitment:long"])[0])
         self.row("tracker history --json, whole process", f"commitment of {self.o.long:,} events", ours, theirs,
                  'python -c "import typer, sqlite3" + one SELECT', 2)
 
