@@ -4,7 +4,6 @@ Only typer and the standard library are imported up front; each command imports
 what it needs, so reading the board stays quick.
 """
 
-
 import sys
 from typing import Any
 
