@@ -24,7 +24,7 @@ from events import (
 )
 from events.base import trusted, utc_now
 from tracker.errors import AlreadyRegistered, DuplicateEventId, ImpossibleTransition, UnknownEvent
-from tracker.status import Status, apply_changes, evaluate, world_key
+from tracker.status import RULES_VERSION, Status, apply_changes, evaluate, world_key
 
 NAMESPACE = uuid5(NAMESPACE_URL, "tracker:streams")
 
@@ -76,6 +76,7 @@ class StreamSnapshot(BaseModel):
     key: str
     facts: list[Any]  # not list[dict]: validating 10,000 dicts copies each one
     status: dict[str, Any] | None = None
+    rules: int | None = None  # the RULES_VERSION that folded ``status``
 
 
 REGISTRATION = {"commitment": CommitmentRegistered, "meeting": MeetingHeld}
@@ -257,6 +258,7 @@ class Stream:
             facts=[*(self._lines or ()),
                    *({**f.to_line(), "v": f.originator_version, "seal": f.seal} for f in self._facts)],
             status=self._status.to_dict() if settled else None,
+            rules=RULES_VERSION,
         )
 
 
@@ -272,7 +274,7 @@ def project_stream(stream: Stream | None, events: Iterable[Any]) -> Stream | Non
     for event in events:
         if isinstance(event, StreamSnapshot):
             status = None
-            if event.status is not None:
+            if event.status is not None and event.rules == RULES_VERSION:
                 try:
                     status = Status.from_dict(event.status)
                 except TypeError:  # made by a version whose status had other fields
