@@ -266,15 +266,12 @@ class Batch:
                 new_streams.append((oid, stream))
             start, end, precision = world_period(fact.occurred_on)
             line = fact.to_line()
-            source = fact.source
-            # In the order of TABLES["timeline"]["columns"] (checked by write_rows).
+            # In TIMELINE_ORDER (asserted above to be the table's column order).
             timeline.append((
                 notification_id, fact.event_id, line["type"], stream, stream.split(":", 1)[1],
                 fact.occurred_on, precision, start.isoformat(), end.isoformat(), RANK.get(type(fact), 5),
                 fact.originator_version, line.get("recorded_at"), fact.summary(),
-                source.title if source else None, source.publisher if source else None,
-                source.published_on if source else None, source.address if source else None,
-                fact.note, "standing", orjson.dumps(line).decode(),
+                *_source_columns(fact).values(), fact.note, "standing", orjson.dumps(line).decode(),
             ))
             if isinstance(fact, (EventCorrected, EventRetracted)):
                 self._flush(timeline, new_streams, indicators, reports, meetings)
