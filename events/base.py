@@ -191,8 +191,10 @@ class Fact(Value):
     def remember_line(self, stored: dict[str, Any]) -> None:
         """Keep as this fact's line the stored fields it was just validated from: the values
         a dump would give back (validation is idempotent), so none is needed."""
-        line = {"type": self.type, **{k: v for k, v in stored.items() if k not in ENVELOPE}}
-        if "recorded_at" in line:
+        line = {"type": type(self).__name__, **stored}
+        for key in ENVELOPE:
+            line.pop(key, None)
+        if "recorded_at" in line and next(reversed(line)) != "recorded_at":
             line["recorded_at"] = line.pop("recorded_at")
         self.__dict__[_LINE] = line
 

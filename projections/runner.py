@@ -7,9 +7,9 @@ moves every read model's position: a crash leaves the tables at a page boundary.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from events import (
 )
 from projections.schema import INDEXES, READ_MODELS, SCHEMA_VERSION, TABLES, VIEWS
 from tracker.config import make_private
-from tracker.status import RANK, Status, apply_changes, evaluate, world_key
+from tracker.status import RANK, Status, effective_events, evaluate, world_key
 
 BATCH = 1000
 # Only facts are projected: the store's other records (event-id claims) are skipped by the query.
@@ -156,30 +156,6 @@ def catch_up(
     return done
 
 
-def rebuild(app: Any, path: Path, progress: Callable[[int], None] | None = None) -> int:
-    """Build every read model from scratch beside the old file, then swap it in."""
-    fresh = path.with_name(path.name + ".rebuilding")
-    for leftover in (fresh, Path(f"{fresh}-wal"), Path(f"{fresh}-shm")):
-        leftover.unlink(missing_ok=True)
-    db = open_views(fresh)
-    try:
-        # Nothing reads this file before it is complete: no page needs to reach the disk
-        # before the end (a crash leaves a leftover the next rebuild removes). Waiting for
-        # the disk at every checkpoint took a third of a large rebuild's time.
-        db.execute("PRAGMA synchronous=OFF")
-        count = catch_up(app, db, progress)
-        db.execute("PRAGMA synchronous=FULL")
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        db.close()
-    with open(fresh, "rb+") as written:
-        os.fsync(written.fileno())
-    for stale in (Path(f"{path}-wal"), Path(f"{path}-shm")):
-        stale.unlink(missing_ok=True)
-    os.replace(fresh, path)
-    return count
-
-
 def _source_columns(fact: Fact) -> dict[str, Any]:
     source = fact.source
     return {
@@ -201,6 +177,104 @@ TIMELINE_ORDER = ["position", "event_id", "type", "stream", "subject", "occurred
                   "source_publisher", "source_published_on", "source_address", "note", "standing", "payload"]
 assert TIMELINE_ORDER == list(TABLES["timeline"]["columns"]), "timeline rows are built in this order"
 assert list(TABLES["streams"]["columns"]) == ["originator_id", "stream"]
+
+
+@lru_cache(maxsize=65536)
+def _span(occurred_on: str) -> tuple[str, str, str]:
+    """First and last day (ISO) and precision of a world date; a few thousand dates recur."""
+    start, end, precision = world_period(occurred_on)
+    return start.isoformat(), end.isoformat(), precision
+
+
+def timeline_row(position: int, fact: Fact, stream: str, standing: str = "standing") -> tuple[Any, ...]:
+    """A fact's timeline row, in TIMELINE_ORDER (asserted above to be the table's column order)."""
+    starts_on, ends_on, precision = _span(fact.occurred_on)
+    line = fact.to_line()
+    return (
+        position, fact.event_id, line["type"], stream, stream.split(":", 1)[1],
+        fact.occurred_on, precision, starts_on, ends_on, RANK.get(type(fact), 5),
+        fact.originator_version, line.get("recorded_at"), fact.summary(),
+        *_source_columns(fact).values(), fact.note, standing, orjson.dumps(line).decode(),
+    )
+
+
+def commitment_row(state: Status, today: date) -> dict[str, Any]:
+    """A commitment's row on the board."""
+    row = state.board_row(today)
+    due = row["next_step_due"]
+    return {
+        **{k: v for k, v in row.items() if k != "overdue"},
+        "binding": int(state.binding),
+        "last_event_id": state.last_event_id,
+        "next_step_due_by": world_period(due)[1].isoformat() if due else None,
+        "signed_on": state.signed_on,
+        "in_force_on": state.in_force_on,
+        "target_on": state.target_on,
+        "assessment_score": state.assessment_score,
+        "assessment_on": state.assessment_on,
+        "events": state.events,
+        "unsourced": state.unsourced,
+        "counted_in_meeting_total": int(state.counted_in_meeting_total),
+    }
+
+
+def party_rows(state: Status) -> list[dict[str, Any]]:
+    return [{"commitment_id": state.commitment_id, "country": p["country"], "institution": p.get("institution", "")}
+            for p in state.parties]
+
+
+def meeting_row(fact: MeetingHeld) -> dict[str, Any]:
+    return {
+        "meeting_id": fact.meeting_id,
+        "title": fact.title,
+        "place": fact.place,
+        "occurred_on": fact.occurred_on,
+        "parties": ", ".join(p.label() for p in fact.parties),
+        "identified": 0,
+    }
+
+
+def indicator_row(fact: TradeFigureReported) -> dict[str, Any]:
+    return {
+        "event_id": fact.event_id,
+        "indicator": f"trade:{fact.reporter}-{fact.partner}:{fact.flow}",
+        "reporter": fact.reporter,
+        "partner": fact.partner,
+        "flow": fact.flow,
+        "period": fact.period,
+        "period_starts_on": world_period(fact.period)[0].isoformat(),
+        "value": float(fact.value),
+        "currency": fact.currency,
+        "change_pct": float(fact.change_pct) if fact.change_pct is not None else None,
+        "occurred_on": fact.occurred_on,
+        "source_title": fact.source.title if fact.source else None,
+        "source_publisher": fact.source.publisher if fact.source else None,
+        "source_address": fact.source.address if fact.source else None,
+    }
+
+def report_row(fact: DocumentsReported) -> dict[str, Any]:
+    source = _source_columns(fact)
+    return {
+        "event_id": fact.event_id,
+        "meeting_id": fact.meeting_id,
+        "count": fact.count,
+        "unnamed": fact.unnamed,
+        "occurred_on": fact.occurred_on,
+        **source,
+    }
+
+def stream_rows(facts: list[Fact]) -> dict[str, list[dict[str, Any]]]:
+    """A meeting's or an indicator's rows from its stream's facts as they now stand:
+    corrections applied (each on top of the last), retractions removed."""
+    rows: dict[str, list[dict[str, Any]]] = {"meetings": [], "meeting_reports": [], "indicators": []}
+    for fact in effective_events(facts):
+        if isinstance(fact, MeetingHeld):
+            rows["meetings"].append(meeting_row(fact))
+        elif isinstance(fact, DocumentsReported):
+            rows["meeting_reports"].append(report_row(fact))
+        elif isinstance(fact, TradeFigureReported):
+            rows["indicators"].append(indicator_row(fact))
+    return rows
 
 
 def write_rows(db: sqlite_utils.Database, table: str, rows: list[Any], verb: str = "INSERT") -> None:
@@ -264,36 +338,19 @@ class Batch:
                 stream = fact.stream_key()
                 self.streams[oid] = stream
                 new_streams.append((oid, stream))
-            start, end, precision = world_period(fact.occurred_on)
-            line = fact.to_line()
-            # In TIMELINE_ORDER (asserted above to be the table's column order).
-            timeline.append((
-                notification_id, fact.event_id, line["type"], stream, stream.split(":", 1)[1],
-                fact.occurred_on, precision, start.isoformat(), end.isoformat(), RANK.get(type(fact), 5),
-                fact.originator_version, line.get("recorded_at"), fact.summary(),
-                *_source_columns(fact).values(), fact.note, "standing", orjson.dumps(line).decode(),
-            ))
+            timeline.append(timeline_row(notification_id, fact, stream))
             if isinstance(fact, (EventCorrected, EventRetracted)):
                 self._flush(timeline, new_streams, indicators, reports, meetings)
                 self._amend(fact, stream)
             elif isinstance(fact, CommitmentEvent):
                 self._fold(fact)
             elif isinstance(fact, TradeFigureReported):
-                indicators.append(self._indicator_row(fact))
+                indicators.append(indicator_row(fact))
             elif isinstance(fact, MeetingHeld):
-                meetings.append(
-                    {
-                        "meeting_id": fact.meeting_id,
-                        "title": fact.title,
-                        "place": fact.place,
-                        "occurred_on": fact.occurred_on,
-                        "parties": ", ".join(p.label() for p in fact.parties),
-                        "identified": 0,
-                    }
-                )
+                meetings.append(meeting_row(fact))
                 self.meetings_touched.add(fact.meeting_id)
             elif isinstance(fact, DocumentsReported):
-                reports.append(self._report_row(fact))
+                reports.append(report_row(fact))
         self._flush(timeline, new_streams, indicators, reports, meetings)
         self._write_commitments()
         self._count_identified()
@@ -307,37 +364,6 @@ class Batch:
         write_rows(db, "meetings", meetings, "INSERT OR REPLACE")
         for rows in (timeline, new_streams, indicators, reports, meetings):
             rows.clear()
-
-    @staticmethod
-    def _indicator_row(fact: TradeFigureReported) -> dict[str, Any]:
-        return {
-            "event_id": fact.event_id,
-            "indicator": f"trade:{fact.reporter}-{fact.partner}:{fact.flow}",
-            "reporter": fact.reporter,
-            "partner": fact.partner,
-            "flow": fact.flow,
-            "period": fact.period,
-            "period_starts_on": world_period(fact.period)[0].isoformat(),
-            "value": float(fact.value),
-            "currency": fact.currency,
-            "change_pct": float(fact.change_pct) if fact.change_pct is not None else None,
-            "occurred_on": fact.occurred_on,
-            "source_title": fact.source.title if fact.source else None,
-            "source_publisher": fact.source.publisher if fact.source else None,
-            "source_address": fact.source.address if fact.source else None,
-        }
-
-    @staticmethod
-    def _report_row(fact: DocumentsReported) -> dict[str, Any]:
-        source = _source_columns(fact)
-        return {
-            "event_id": fact.event_id,
-            "meeting_id": fact.meeting_id,
-            "count": fact.count,
-            "unnamed": fact.unnamed,
-            "occurred_on": fact.occurred_on,
-            **source,
-        }
 
     # -- commitments -----------------------------------------------------------
 
@@ -396,22 +422,21 @@ class Batch:
             if not self._changes_nothing_folded(fact, subject, original):
                 self.dirty.add(subject)
             return
-        if isinstance(fact, EventRetracted):
-            self.db.execute("DELETE FROM indicators WHERE event_id = ?", [target])
-            self.db.execute("DELETE FROM meeting_reports WHERE event_id = ?", [target])
-            return
-        corrected = apply_changes(fact_from_row(original), fact.changes)
-        if isinstance(corrected, TradeFigureReported):
-            self.db["indicators"].upsert(self._indicator_row(corrected), pk="event_id")
-        elif isinstance(corrected, DocumentsReported):
-            self.db["meeting_reports"].upsert(self._report_row(corrected), pk="event_id")
-        elif isinstance(corrected, MeetingHeld):
-            self.db["meetings"].update(
-                corrected.meeting_id,
-                {"title": corrected.title, "place": corrected.place,
-                 "occurred_on": corrected.occurred_on,
-                 "parties": ", ".join(p.label() for p in corrected.parties)},
-            )
+        self._project_again(stream)
+
+    def _project_again(self, stream: str) -> None:
+        """A meeting's or an indicator's rows, made again from its facts as they now stand."""
+        facts = [fact_from_row(r) for r in self.db.query(
+            "SELECT payload, version FROM timeline WHERE stream = ? ORDER BY version", [stream])]
+        for ids in _chunks([f.event_id for f in facts]):
+            for table in ("indicators", "meeting_reports"):
+                self.db.execute(f"DELETE FROM {table} WHERE event_id IN ({','.join('?' * len(ids))})", ids)
+        kind, subject = stream.split(":", 1)
+        if kind == "meeting":
+            self.db.execute("DELETE FROM meetings WHERE meeting_id = ?", [subject])
+            self.meetings_touched.add(subject)
+        for table, rows in stream_rows(facts).items():
+            write_rows(self.db, table, rows, "INSERT OR REPLACE")
 
     def _changes_nothing_folded(self, fact: Fact, commitment_id: str, original: dict[str, Any]) -> bool:
         """A correction of wording (a milestone's text, a note, a place) to anything but the
@@ -441,30 +466,10 @@ class Batch:
         for cid, state in self.states.items():
             if not state.kind:
                 continue
-            row = state.board_row(today)
-            due = row["next_step_due"]
-            rows.append(
-                {
-                    **{k: v for k, v in row.items() if k != "overdue"},
-                    "binding": int(state.binding),
-                    "last_event_id": state.last_event_id,
-                    "next_step_due_by": world_period(due)[1].isoformat() if due else None,
-                    "signed_on": state.signed_on,
-                    "in_force_on": state.in_force_on,
-                    "target_on": state.target_on,
-                    "assessment_score": state.assessment_score,
-                    "assessment_on": state.assessment_on,
-                    "events": state.events,
-                    "unsourced": state.unsourced,
-                    "counted_in_meeting_total": int(state.counted_in_meeting_total),
-                }
-            )
+            rows.append(commitment_row(state, today))
             folded.append((cid, orjson.dumps(state).decode()))  # orjson writes dataclasses itself
             if cid in self.registered or cid in self.dirty:
-                parties.extend(
-                    {"commitment_id": cid, "country": p["country"], "institution": p.get("institution", "")}
-                    for p in state.parties
-                )
+                parties.extend(party_rows(state))
             if state.meeting_id:
                 self.meetings_touched.add(state.meeting_id)
         if rows:

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from projections.runner import rebuild
+from projections.rebuild import rebuild
 from tests.rows import fact_rows
 from tests.views import dump
 from tracker.application import Tracker

@@ -8,7 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from events import parse_line
-from projections.runner import catch_up, open_views, rebuild
+from projections.rebuild import rebuild
+from projections.runner import catch_up, open_views
 from tests.builders import fact, line, registered
 from tests.views import dump
 from tracker.application import Tracker

@@ -102,13 +102,14 @@ def export(
 @app.command(epilog="Example:\n\n  tracker rebuild")
 def rebuild(ctx: typer.Context) -> None:
     """Rebuild every read model from the events, from scratch, and swap it in when done."""
-    from projections.runner import rebuild as rebuild_views
+    from projections.rebuild import count_facts
+    from projections.rebuild import rebuild as rebuild_views
 
     app_ = open_tracker(ctx)
-    total = app_.recorder.max_notification_id() or 0
+    total = count_facts(app_)
     with bulk_work(), progress_bar(total, "rebuilding") as bar:
         task = bar.add_task("rebuilding", total=total)
-        count = rebuild_views(app_, store(ctx).views, progress=lambda at: bar.update(task, completed=at))
+        count = rebuild_views(app_, store(ctx).views, progress=lambda done: bar.update(task, completed=done))
     say(f"rebuilt the read models from {count} events")
 
 
