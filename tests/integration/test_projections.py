@@ -201,3 +201,25 @@ def test_rewording_the_latest_change_shows_on_the_board_and_rewording_an_older_o
     rebuild(tracker, tmp_path / "rebuilt.db")
     assert dump(tmp_path / "live.db") == dump(tmp_path / "rebuilt.db")
 
+
+
+def test_a_trade_figure_corrected_twice_keeps_both_corrections_and_a_retracted_one_leaves(tracker, tmp_path):
+    db = open_views(tmp_path / "live.db")
+    trade = {"occurred_on": "2023-Q1", "reporter": "KZ", "partner": "CN", "flow": "exports", "period": "2023-Q1"}
+    tracker.record_many([parse_line(line("TradeFigureReported", "q1", value="2600000000", **trade)),
+                         parse_line(line("TradeFigureReported", "q2", value="2700000000",
+                                         **{**trade, "occurred_on": "2023-Q2", "period": "2023-Q2"}))])
+    catch_up(tracker, db)
+    for n, changes in enumerate(({"value": "2650000000"}, {"currency": "CNY"})):
+        tracker.record(parse_line({"type": "EventCorrected", "event_id": f"fix-{n}", "occurred_on": "2023-06",
+                                   "corrects": "q1", "reason": "revised", "changes": changes}))
+        catch_up(tracker, db)
+    tracker.record(parse_line({"type": "EventRetracted", "event_id": "drop-q2", "occurred_on": "2023-07",
+                               "retracts": "q2", "reason": "double count"}))
+    catch_up(tracker, db)
+    assert [(r["event_id"], r["value"], r["currency"]) for r in db["indicators"].rows] == [("q1", 2650000000.0, "CNY")]
+    assert [r["standing"] for r in db.query("SELECT standing FROM timeline WHERE event_id IN ('q1', 'q2') ORDER BY event_id")] == [
+        "corrected by fix-1", "retracted by drop-q2"]
+    db.close()
+    rebuild(tracker, tmp_path / "rebuilt.db")
+    assert dump(tmp_path / "live.db") == dump(tmp_path / "rebuilt.db")
