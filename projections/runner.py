@@ -179,6 +179,9 @@ assert TIMELINE_ORDER == list(TABLES["timeline"]["columns"]), "timeline rows are
 assert list(TABLES["streams"]["columns"]) == ["originator_id", "stream"]
 
 
+_NO_SOURCE: dict[str, Any] = {}
+
+
 @lru_cache(maxsize=65536)
 def _span(occurred_on: str) -> tuple[str, str, str]:
     """First and last day (ISO) and precision of a world date; a few thousand dates recur."""
@@ -188,13 +191,16 @@ def _span(occurred_on: str) -> tuple[str, str, str]:
 
 def timeline_row(position: int, fact: Fact, stream: str, standing: str = "standing") -> tuple[Any, ...]:
     """A fact's timeline row, in TIMELINE_ORDER (asserted above to be the table's column order)."""
-    starts_on, ends_on, precision = _span(fact.occurred_on)
-    line = fact.to_line()
+    line = fact.to_line()  # the same values as the fields, already as JSON gives them
+    occurred_on = line["occurred_on"]
+    starts_on, ends_on, precision = _span(occurred_on)
+    source = line.get("source") or _NO_SOURCE
     return (
-        position, fact.event_id, line["type"], stream, stream.split(":", 1)[1],
-        fact.occurred_on, precision, starts_on, ends_on, RANK.get(type(fact), 5),
-        fact.originator_version, line.get("recorded_at"), fact.summary(),
-        *_source_columns(fact).values(), fact.note, standing, orjson.dumps(line).decode(),
+        position, line["event_id"], line["type"], stream, stream.split(":", 1)[1],
+        occurred_on, precision, starts_on, ends_on, RANK.get(type(fact), 5),
+        fact.originator_version, line.get("recorded_at"), fact.summary(), source.get("title"),
+        source.get("publisher"), source.get("published_on"), source.get("address"),
+        line.get("note"), standing, orjson.dumps(line).decode(),
     )
 
 

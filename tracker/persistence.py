@@ -78,9 +78,9 @@ class PydanticMapper(Mapper):
 
     def to_domain_event(self, stored: StoredEvent) -> Any:
         cls, state, upcast = self.decode_state(stored.topic, stored.state)
-        event = cls.model_validate(
-            {**state, "originator_id": stored.originator_id, "originator_version": stored.originator_version}
-        )
+        state["originator_id"] = stored.originator_id  # the line kept below leaves these out
+        state["originator_version"] = stored.originator_version
+        event = cls.model_validate(state)
         if isinstance(event, Fact) and not upcast:
             event.remember_line(state)
         return event
