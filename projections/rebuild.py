@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 import sqlite_utils
 from eventsourcing.persistence import StoredEvent
+from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from events import CommitmentEvent, EventCorrected, EventRetracted, Fact
 from projections.runner import (
@@ -178,7 +179,7 @@ def _stored_rows(app: Any, last: int, count_only: bool = False) -> Iterator[tupl
     are needed (a server-side cursor on PostgreSQL): memory stays flat however large the store."""
     recorder = app.recorder
     table = recorder.events_table_name
-    if type(recorder).__module__ == "eventsourcing.sqlite":
+    if isinstance(recorder, SQLiteApplicationRecorder):
         marks = ",".join("?" * len(FACT_TOPICS))
         what = "COUNT(*)" if count_only else "rowid, originator_id, originator_version, topic, state"
         order = "" if count_only else " ORDER BY originator_id, originator_version"

@@ -67,7 +67,7 @@ class Store:
         else:
             make_private(Path(self.location))
             env.update(
-                PERSISTENCE_MODULE="eventsourcing.sqlite",
+                PERSISTENCE_MODULE="tracker.persistence:SQLiteFactory",
                 SQLITE_DBNAME=self.location,
                 SQLITE_LOCK_TIMEOUT="60",
             )

@@ -7,10 +7,14 @@ with the event class's ``upcast_vN_vN+1`` methods.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 import orjson
 from eventsourcing.persistence import Mapper, ProgrammingError, StoredEvent, Transcoder, Transcoding
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from eventsourcing.sqlite import SQLiteFactory as LibrarySQLiteFactory
 from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import BaseModel
 
@@ -84,3 +88,28 @@ class PydanticMapper(Mapper):
         if isinstance(event, Fact) and not upcast:
             event.remember_line(state)
         return event
+
+
+class SQLiteStoreRecorder(SQLiteApplicationRecorder):
+    """eventsourcing's SQLite recorder, writing a save's records with one ``executemany``
+    instead of one INSERT each (39,587 statements for an import of 20,000 facts)."""
+
+    def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **_: Any) -> Sequence[int]:
+        if not stored_events:
+            return []
+        c.executemany(self.insert_events_statement, [
+            (s.originator_id.hex if isinstance(s.originator_id, UUID) else s.originator_id,
+             s.originator_version, s.topic, s.state)
+            for s in stored_events
+        ])
+        c.execute(self.select_max_notification_id_statement)
+        last = c.fetchone()[0]
+        # This transaction holds the write lock, and SQLite gives each new row the largest
+        # rowid plus one: the records just written are the last len(stored_events) rowids.
+        return list(range(last - len(stored_events) + 1, last + 1))
+
+
+class SQLiteFactory(LibrarySQLiteFactory):
+    """The SQLite persistence of eventsourcing, with the recorder above (PERSISTENCE_MODULE)."""
+
+    application_recorder_class = SQLiteStoreRecorder

@@ -172,3 +172,13 @@ def test_facts_read_back_from_the_store_give_the_very_lines_they_were_written_as
         fresh["recorded_at"] = fresh.pop("recorded_at")
         assert fact.to_line() == fresh == lines[event_id]
         assert list(fact.to_line()) == list(fresh)
+
+
+def test_the_notification_ids_of_a_write_are_those_its_records_were_stored_under(tracker):
+    first = tracker.record_many([parse_line(registered("visa")), parse_line(registered("road"))])
+    second = tracker.record_many([fact("DocumentSigned", "visa-signed", cid="visa", instrument="agreement"),
+                                  fact("DocumentSigned", "road-signed", cid="road", instrument="agreement")])
+    stored = tracker.recorder.select_notifications(start=None, limit=100)
+    assert first.notification_ids + second.notification_ids == [n.id for n in stored]
+    by_id = {n.id: (n.originator_id, n.originator_version) for n in stored}
+    assert all(by_id[position] == (f.originator_id, f.originator_version) for position, f in first.facts + second.facts)
