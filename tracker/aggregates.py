@@ -58,6 +58,7 @@ class EventIdClaimed(BaseModel):
 
     model_config = ConfigDict(frozen=True)
     class_version: ClassVar[int] = 1
+    json_fields: ClassVar[bool] = True  # stored as its fields are, without a dump (one per fact)
     originator_id: UUID
     originator_version: int = 1
     event_id: str | None = None

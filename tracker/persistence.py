@@ -39,6 +39,8 @@ class PydanticMapper(Mapper):
         cls = type(model)
         if isinstance(model, Fact):  # its line is made already (for its seal): the same fields
             state = {k: v for k, v in model.to_line().items() if k != "type"}
+        elif getattr(cls, "json_fields", False):  # a claim: its fields are JSON already
+            state = {k: v for k, v in model.__dict__.items() if v is not None and k not in ENVELOPE}
         else:
             state = model.model_dump(mode="json", exclude=ENVELOPE, exclude_none=True)
         seal = model.__dict__.get("seal")  # getattr on a missing field is pydantic's slow path
