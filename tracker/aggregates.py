@@ -37,10 +37,12 @@ def claim_id(event_id: str) -> UUID:
     return uuid5(NAMESPACE, f"event-id:{event_id}")
 
 
-def seal(previous: str | None, fact: Fact, line: dict[str, Any] | None = None) -> str:
-    """The fact's seal: a hash of its place, its content and the seal before it in its stream."""
+def seal(previous: str | None, fact: Fact, line: dict[str, Any] | None = None, stream: str | None = None) -> str:
+    """The fact's seal: a hash of its place, its content and the seal before it in its stream.
+
+    ``stream`` is ``str(fact.originator_id)`` when the caller has it already."""
     body = orjson.dumps(
-        [previous or "", str(fact.originator_id), fact.originator_version, line or fact.to_line()],
+        [previous or "", stream or str(fact.originator_id), fact.originator_version, line or fact.to_line()],
         option=orjson.OPT_SORT_KEYS,
     )
     return hashlib.sha256(body).hexdigest()
@@ -92,6 +94,7 @@ class Stream:
         ``status`` is the commitment's status folded from all of them."""
         self.key = key
         self.id = stream_id(key)
+        self._id_text = str(self.id)  # for the seals
         self.version = version
         self.loaded_version = version
         self._lines = lines or None
@@ -223,7 +226,7 @@ class Stream:
         previous = self._last_seal()
         line = stamped.to_line()
         # The seal is computed from the stamped fact itself, so it is set in place once.
-        stamped.__dict__["seal"] = seal(previous, stamped, line)
+        stamped.__dict__["seal"] = seal(previous, stamped, line, self._id_text)
         self._digests[stamped.event_id] = digest(stamped, line)
         self._apply(stamped)
         self._pending.append(stamped)

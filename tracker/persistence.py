@@ -38,7 +38,8 @@ class PydanticMapper(Mapper):
         model: BaseModel = domain_event
         cls = type(model)
         if isinstance(model, Fact):  # its line is made already (for its seal): the same fields
-            state = {k: v for k, v in model.to_line().items() if k != "type"}
+            state = dict(model.to_line())
+            del state["type"]
         elif getattr(cls, "json_fields", False):  # a claim: its fields are JSON already
             state = {k: v for k, v in model.__dict__.items() if v is not None and k not in ENVELOPE}
         else:

@@ -90,6 +90,10 @@ def bulk_work() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            # The job's objects are still alive: left to the collector, the first collection
+            # after this walks them all (1.3 s after a 200,000-event import). Refcounting
+            # still frees them.
+            gc.freeze()
             gc.enable()
 
 
