@@ -46,3 +46,13 @@ def test_store_and_read_model_files_are_readable_by_their_owner_only(tmp_path):
     for path in files:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
     assert stat.S_IMODE(store.parent.stat().st_mode) == 0o700
+
+
+def test_an_encrypted_store_rebuilds_the_same_board_it_showed(store_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("TRACKER_CIPHER_KEY", runner.invoke(app, ["keygen"]).stdout.strip())
+    views = str(tmp_path / "v.db")
+    assert runner.invoke(app, ["--db", store_url, "--views", views, "demo"]).exit_code == 0
+    before = runner.invoke(app, ["--db", store_url, "--views", views, "status", "--json"]).stdout
+    rebuilt = runner.invoke(app, ["--db", store_url, "--views", views, "rebuild"])
+    assert (rebuilt.exit_code, rebuilt.stderr) == (0, "rebuilt the read models from 26 events\n")
+    assert runner.invoke(app, ["--db", store_url, "--views", views, "status", "--json"]).stdout == before

@@ -35,7 +35,13 @@ STEPS = [
 def histories(draw):
     """Random valid histories: facts are tried in random order and dates; the impossible ones are dropped by the app."""
     commitments = draw(st.lists(st.sampled_from(["visa", "road", "titr"]), min_size=1, max_size=3, unique=True))
-    facts = [parse_line(registered(c, binding=draw(st.booleans()))) for c in commitments]
+    meeting = draw(st.booleans())  # a meeting, the commitments signed there and two sources' counts
+    facts = [parse_line(line("MeetingHeld", "xian", meeting_id="xian-2023", occurred_on="2023-05-17",
+                             title="State visit", parties=[{"country": "KZ"}, {"country": "CN"}])),
+             parse_line(line("DocumentsReported", "count-22", meeting_id="xian-2023", occurred_on="2023-05-17",
+                             count=22))] if meeting else []
+    facts += [parse_line(registered(c, binding=draw(st.booleans()), **({"meeting_id": "xian-2023"} if meeting else {})))
+              for c in commitments]
     for n in range(draw(st.integers(0, 25))):
         kind, fields = draw(st.sampled_from(STEPS))
         day = draw(st.dates(min_value=__import__("datetime").date(2023, 5, 1),
@@ -46,6 +52,9 @@ def histories(draw):
     if draw(st.booleans()):
         facts.append(parse_line(line("TradeFigureReported", "trade", occurred_on="2023-Q1", reporter="KZ",
                                      partner="CN", flow="exports", period="2023-Q1", value="2600000000")))
+    if meeting:
+        facts.append(parse_line(line("DocumentsReported", "count-24", meeting_id="xian-2023",
+                                     occurred_on="2023-05-18", count=24)))
     corrections = draw(st.lists(st.integers(0, 30), max_size=4))
     return facts, corrections, draw(st.randoms(use_true_random=False))
 
@@ -74,6 +83,8 @@ def test_catching_up_piece_by_piece_equals_a_rebuild(tmp_path_factory, case):
                                      "retracts": target, "reason": "test"})
             else:
                 wording = {"milestone": "renamed"} if kind == "MilestoneReached" else {"note": "reworded"}
+                if kind in ("DocumentsReported", "TradeFigureReported"):
+                    wording = {"count": 20 + k} if kind == "DocumentsReported" else {"value": str(2500000000 + k)}
                 change = parse_line({"type": "EventCorrected", "event_id": f"correct-{k}-{n}", "occurred_on": "2026",
                                      "corrects": target, "reason": "test", "changes": wording})
             held = rnd.random() < 0.5
