@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -234,3 +235,36 @@ def test_a_trade_figure_corrected_twice_keeps_both_corrections_and_a_retracted_o
     db.close()
     rebuild(tracker, tmp_path / "rebuilt.db")
     assert dump(tmp_path / "live.db") == dump(tmp_path / "rebuilt.db")
+
+
+def test_a_rebuild_shared_between_two_worker_processes_gives_the_same_tables(tracker, tmp_path):
+    cids = [f"route-{n}" for n in range(12)]  # streams on both sides of the split of the id space
+    tracker.record_many([parse_line(registered(c)) for c in cids]
+                        + [fact("DocumentSigned", f"{c}-signed", cid=c, instrument="agreement") for c in cids]
+                        + [parse_line(line("TradeFigureReported", "q1", occurred_on="2023-Q1", reporter="KZ",
+                                           partner="CN", flow="exports", period="2023-Q1", value="2600000000"))])
+    tracker.record(parse_line({"type": "EventCorrected", "event_id": "fix", "occurred_on": "2023-06",
+                               "corrects": "route-3-signed", "reason": "signed later", "changes": {"occurred_on": "2023-06-01"}}))
+    halves = {f.originator_id.hex[0] < "8" for _, f in tracker.facts()}
+    assert halves == {True, False}
+    assert rebuild(tracker, tmp_path / "alone.db", workers=1) == rebuild(tracker, tmp_path / "shared.db", workers=2) == 26
+    assert dump(tmp_path / "alone.db") == dump(tmp_path / "shared.db")
+    assert len(dump(tmp_path / "shared.db")["commitments"]) == 12
+
+
+def test_a_worker_that_cannot_read_the_store_fails_the_rebuild_with_its_reason_and_keeps_the_old_tables(
+        tmp_path, monkeypatch):
+    from eventsourcing.cipher import AESCipher
+
+    from tracker.errors import StoreUnreadable
+
+    monkeypatch.setenv("TRACKER_CIPHER_KEY", AESCipher.create_key(num_bytes=32))
+    store = resolve_store(str(tmp_path / "events.db"), str(tmp_path / "views.db"))
+    app = Tracker(store)
+    app.record_many([parse_line(registered("visa")), fact("DocumentSigned", "s", instrument="agreement")])
+    rebuild(app, store.views, workers=2)
+    before = dump(store.views)
+    monkeypatch.setenv("TRACKER_CIPHER_KEY", AESCipher.create_key(num_bytes=32))  # not the store's
+    with pytest.raises(StoreUnreadable, match="wrong TRACKER_CIPHER_KEY"):
+        rebuild(Tracker(store), store.views, workers=2)
+    assert dump(store.views) == before
