@@ -258,6 +258,7 @@ def indicator_row(fact: TradeFigureReported) -> dict[str, Any]:
         "source_address": fact.source.address if fact.source else None,
     }
 
+
 def report_row(fact: DocumentsReported) -> dict[str, Any]:
     source = _source_columns(fact)
     return {
@@ -268,6 +269,7 @@ def report_row(fact: DocumentsReported) -> dict[str, Any]:
         "occurred_on": fact.occurred_on,
         **source,
     }
+
 
 def stream_rows(facts: list[Fact]) -> dict[str, list[dict[str, Any]]]:
     """A meeting's or an indicator's rows from its stream's facts as they now stand:

@@ -84,9 +84,13 @@ class PydanticMapper(Mapper):
         return cls, state, upcast
 
     def to_domain_event(self, stored: StoredEvent) -> Any:
-        cls, state, upcast = self.decode_state(stored.topic, stored.state)
-        state["originator_id"] = stored.originator_id  # the line kept below leaves these out
-        state["originator_version"] = stored.originator_version
+        return self.event_from(stored.originator_id, stored.originator_version, stored.topic, stored.state)
+
+    def event_from(self, originator_id: Any, originator_version: int, topic: str, stored: bytes) -> Any:
+        """The event stored in a record with these columns (no StoredEvent needed)."""
+        cls, state, upcast = self.decode_state(topic, stored)
+        state["originator_id"] = originator_id  # the line kept below leaves these out
+        state["originator_version"] = originator_version
         event = cls.model_validate(state)
         if isinstance(event, Fact) and not upcast:
             event.remember_line(state)
