@@ -101,7 +101,8 @@ def export(
 
 @app.command(epilog="Example:\n\n  tracker rebuild")
 def rebuild(ctx: typer.Context) -> None:
-    """Rebuild every read model from the events, from scratch, and swap it in when done."""
+    """Rebuild every read model from the events, from scratch, and swap it in when done
+    (on a large store, two worker processes read and fold the streams)."""
     from projections.rebuild import count_facts
     from projections.rebuild import rebuild as rebuild_views
 
