@@ -214,7 +214,6 @@ def test_rewording_the_latest_change_shows_on_the_board_and_rewording_an_older_o
     assert dump(tmp_path / "live.db") == dump(tmp_path / "rebuilt.db")
 
 
-
 def test_a_trade_figure_corrected_twice_keeps_both_corrections_and_a_retracted_one_leaves(tracker, tmp_path):
     db = open_views(tmp_path / "live.db")
     trade = {"occurred_on": "2023-Q1", "reporter": "KZ", "partner": "CN", "flow": "exports", "period": "2023-Q1"}
