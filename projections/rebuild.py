@@ -90,7 +90,7 @@ def project_streams(app: Any, db: sqlite_utils.Database, progress: Callable[[int
     ``PARALLEL_FROM`` records or more."""
     last = app.recorder.max_notification_id() or 0
     if workers is None:
-        workers = 2 if (os.cpu_count() or 1) > 1 and last >= PARALLEL_FROM else 1
+        workers = 2 if _cores() > 1 and last >= PARALLEL_FROM else 1
     workers = max(1, min(workers, 16))  # the id space is cut by its first hex digit
     db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('store', ?)", [store_identity(app)])
     for table, columns in INDEXES:  # built once at the end: 0.8 s of a 200,000-event rebuild
@@ -118,6 +118,13 @@ def project_streams(app: Any, db: sqlite_utils.Database, progress: Callable[[int
     if progress:
         progress(done)
     return done
+
+
+def _cores() -> int:
+    """Cores this process may run on (``taskset`` or a cpuset may allow fewer than the machine has)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 RowBatch = tuple[dict[str, list[Any]], int]  # rows for each table, and how many facts they come from
