@@ -57,22 +57,27 @@ def rebuild(app: Any, path: Path, progress: Callable[[int], None] | None = None,
     ``progress`` is told how many facts are done (of ``count_facts(app)``); ``workers``:
     see ``project_streams``."""
     fresh = path.with_name(path.name + ".rebuilding")
-    for leftover in (fresh, Path(f"{fresh}-wal"), Path(f"{fresh}-shm")):
+    leftovers = (fresh, Path(f"{fresh}-wal"), Path(f"{fresh}-shm"))
+    for leftover in leftovers:
         leftover.unlink(missing_ok=True)
     db = open_views(fresh)
     try:
         # Nothing reads this file before it is complete: no page needs to reach the disk
-        # before the end, nor a journal (a crash or an error leaves a leftover the next
-        # rebuild removes). Waiting for the disk at every checkpoint took a third of a large
-        # rebuild's time; writing each page twice (log, then file), a tenth of the rest.
+        # before the end, nor a journal (an error removes it; a crash leaves it for the
+        # next rebuild to remove). Waiting for the disk at every checkpoint took a third of
+        # a large rebuild's time; writing each page twice (log, then file), a tenth of the rest.
         db.execute("PRAGMA journal_mode=OFF")
         db.execute("PRAGMA synchronous=OFF")
         count = project_streams(app, db, progress, workers)
         count += catch_up(app, db)  # what was recorded while the streams were read
         db.execute("PRAGMA synchronous=FULL")
         db.execute("PRAGMA journal_mode=WAL")
-    finally:
+    except BaseException:
         db.close()
+        for leftover in leftovers:
+            leftover.unlink(missing_ok=True)
+        raise
+    db.close()
     with open(fresh, "rb+") as written:
         os.fsync(written.fileno())
     for stale in (Path(f"{path}-wal"), Path(f"{path}-shm")):

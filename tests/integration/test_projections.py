@@ -267,3 +267,4 @@ def test_a_worker_that_cannot_read_the_store_fails_the_rebuild_with_its_reason_a
     with pytest.raises(StoreUnreadable, match="wrong TRACKER_CIPHER_KEY"):
         rebuild(Tracker(store), store.views, workers=2)
     assert dump(store.views) == before
+    assert not list(tmp_path.glob("views.db.rebuilding*"))
