@@ -29,6 +29,7 @@ from projections.runner import (
     FACT_TOPICS,
     catch_up,
     commitment_row,
+    count_identified,
     open_views,
     party_rows,
     store_identity,
@@ -113,11 +114,7 @@ def project_streams(app: Any, db: sqlite_utils.Database, progress: Callable[[int
                 progress(done)
     for table, columns in INDEXES:
         db[table].create_index(columns, if_not_exists=True)
-    db.execute(
-        "UPDATE meetings SET identified = (SELECT COUNT(*) FROM commitments c"
-        " WHERE c.meeting_id = meetings.meeting_id AND c.counted_in_meeting_total = 1"
-        " AND c.legal_status != 'not signed')"
-    )
+    count_identified(db)
     db.execute("UPDATE positions SET position = ?", [last])
     db.conn.commit()
     if progress:

@@ -300,6 +300,17 @@ def write_rows(db: sqlite_utils.Database, table: str, rows: list[Any], verb: str
         db.conn.executemany(sql, [tuple(row.get(c) for c in columns) for row in rows])
 
 
+def count_identified(db: sqlite_utils.Database, meetings: list[str] | None = None) -> None:
+    """Set how many of its documents each meeting (these, or all) has identified and signed."""
+    which = "" if meetings is None else f" WHERE meeting_id IN ({','.join('?' * len(meetings))})"
+    db.execute(
+        "UPDATE meetings SET identified = (SELECT COUNT(*) FROM commitments c"
+        " WHERE c.meeting_id = meetings.meeting_id AND c.counted_in_meeting_total = 1"
+        " AND c.legal_status != 'not signed')" + which,
+        meetings or [],
+    )
+
+
 def _chunks(values: list[Any], size: int = 500) -> Iterator[list[Any]]:
     for start in range(0, len(values), size):
         yield values[start:start + size]
@@ -494,9 +505,4 @@ class Batch:
 
     def _count_identified(self) -> None:
         for meetings in _chunks(sorted(self.meetings_touched)):
-            self.db.execute(
-                "UPDATE meetings SET identified = (SELECT COUNT(*) FROM commitments c"
-                " WHERE c.meeting_id = meetings.meeting_id AND c.counted_in_meeting_total = 1"
-                f" AND c.legal_status != 'not signed') WHERE meeting_id IN ({','.join('?' * len(meetings))})",
-                meetings,
-            )
+            count_identified(self.db, meetings)
