@@ -43,27 +43,56 @@ def commitment_history(rnd: random.Random, cid: str, meeting: str, size: int, cl
             legal.append({"type": "DomesticProcedureCompleted", "event_id": f"{cid}-dp-{party}",
                           "occurred_on": day(start, t), "party": party, "procedure": "notification", **base})
             t += rnd.randint(5, 60)
-        legal.append({"type": "EnteredIntoForce", "event_id": f"{cid}-eif", "occurred_on": day(start, t), **base})
+        if rnd.random() < 0.2:
+            legal.insert(1, {"type": "ProvisionallyApplied", "event_id": f"{cid}-pa", "occurred_on": day(start, 10),
+                             **base})
+        if rnd.random() < 0.1:
+            legal.append({"type": "VisaExemptionEnteredIntoForce", "event_id": f"{cid}-eif", "occurred_on": day(start, t),
+                          "stay_days": 30, "max_days_per_period": 90, "period_days": 180, **base})
+        else:
+            legal.append({"type": "EnteredIntoForce", "event_id": f"{cid}-eif", "occurred_on": day(start, t), **base})
     if not clean and rnd.random() < 0.25 and len(legal) > 1:
         legal[0], legal[-1] = legal[-1], legal[0]  # learnt of the signing after the entry into force
     facts += legal
     n = 0
     last_milestone = None
+    completed = False  # a sister-city tie or a branch opened: implementation can go no further
     step = 20 if size <= 1000 else 1  # long histories advance slower, staying within the calendar
     while len(facts) < size - 3:
         t += rnd.randint(0 if step == 1 else 1, step)
         roll = rnd.random() * (0.9 if clean else 1.0)
-        if roll < 0.75:
-            facts.append({"type": "MilestoneReached", "event_id": f"{cid}-m{n}", "occurred_on": day(start, t),
+        on = day(start, t)
+        if roll < 0.70:
+            facts.append({"type": "MilestoneReached", "event_id": f"{cid}-m{n}", "occurred_on": on,
                           "milestone": f"step {n}", **base})
             last_milestone = f"{cid}-m{n}"
+        elif roll < 0.71 and not completed:
+            facts.append({"type": "ImplementationStatusChanged", "event_id": f"{cid}-s{n}", "occurred_on": on,
+                          "status": "in implementation", **base})
+        elif roll < 0.72:
+            facts.append({"type": "CommercialContractsSigned", "event_id": f"{cid}-k{n}", "occurred_on": on,
+                          "value": f"{rnd.randint(1, 900)}000000.00", "currency": rnd.choice(["USD", "CNY"]),
+                          "approximate": rnd.random() < 0.5, "count": rnd.randint(1, 40), **base})
+        elif roll < 0.725 and not completed:
+            facts.append({"type": "SisterCityTieEstablished", "event_id": f"{cid}-city{n}", "occurred_on": on,
+                          "cities": [{"country": "KZ", "institution": "Shymkent"},
+                                     {"country": "CN", "institution": "Xian"}], **base})
+            completed = True
+        elif roll < 0.73 and not completed:
+            facts.append({"type": "UniversityBranchOpened", "event_id": f"{cid}-u{n}", "occurred_on": on,
+                          "university": "Northwestern Polytechnical University", "city": "Almaty", **base})
+            completed = True
         elif roll < 0.9:
-            facts.append({"type": "Assessed", "event_id": f"{cid}-a{n}", "occurred_on": day(start, t),
+            facts.append({"type": "Assessed", "event_id": f"{cid}-a{n}", "occurred_on": on,
                           "score": rnd.choice([-1, 0, 1]), "note": "progress as reported", **base})
-        elif roll < 0.95 and last_milestone:
-            facts.append({"type": "EventCorrected", "event_id": f"{cid}-c{n}", "occurred_on": day(start, t),
+        elif roll < 0.94 and last_milestone:
+            facts.append({"type": "EventCorrected", "event_id": f"{cid}-c{n}", "occurred_on": on,
                           "corrects": last_milestone, "reason": "misreported",
                           "changes": {"milestone": f"{last_milestone} (corrected)"}, "source": src})
+            last_milestone = None
+        elif roll < 0.95 and last_milestone:
+            facts.append({"type": "EventRetracted", "event_id": f"{cid}-r{n}", "occurred_on": on,
+                          "retracts": last_milestone, "reason": "no such step", "source": src})
             last_milestone = None
         else:
             month = (start + timedelta(days=t)).isoformat()[:7]
@@ -75,6 +104,11 @@ def commitment_history(rnd: random.Random, cid: str, meeting: str, size: int, cl
                       "track": "legal", **base})
         facts.append({"type": "Resumed", "event_id": f"{cid}-res", "occurred_on": day(start, t + 90),
                       "track": "legal", **base})
+    end = rnd.random()
+    if end < 0.05:  # a few end, each in its own way
+        ending = rnd.choice(["Terminated", "Withdrawn", "Expired", "Superseded"] if binding else ["Lapsed"])
+        extra = {"Withdrawn": {"party": a}, "Superseded": {"superseded_by": f"{cid}-new"}}.get(ending, {})
+        facts.append({"type": ending, "event_id": f"{cid}-end", "occurred_on": day(start, t + 120), **extra, **base})
     return facts
 
 
