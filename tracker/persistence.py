@@ -18,7 +18,7 @@ from eventsourcing.sqlite import SQLiteFactory as LibrarySQLiteFactory
 from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import BaseModel
 
-from events.base import ENVELOPE, Fact
+from events.base import ENVELOPE, Fact, stored_reader
 from tracker.errors import StoreUnreadable
 
 
@@ -91,9 +91,11 @@ class PydanticMapper(Mapper):
         cls, state, upcast = self.decode_state(topic, stored)
         state["originator_id"] = originator_id  # the line kept below leaves these out
         state["originator_version"] = originator_version
-        event = cls.model_validate(state)
-        if isinstance(event, Fact) and not upcast:
-            event.remember_line(state)
+        if upcast or not issubclass(cls, Fact):
+            return cls.model_validate(state)
+        read = stored_reader(cls)
+        event = (read and read(state)) or cls.model_validate(state)
+        event.remember_line(state)
         return event
 
 
