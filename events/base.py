@@ -269,8 +269,28 @@ def _converter(annotation: Any) -> Callable[[Any], Any] | None | bool:
     if annotation is Decimal:
         return _decimal
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return stored_reader(annotation)
+        read = stored_reader(annotation)
+        return None if read is None else _shared(read) if annotation.model_config.get("frozen") else read
     return None
+
+
+def _shared(read: Callable[[dict[str, Any]], Any]) -> Callable[[dict[str, Any]], Any]:
+    """``read``, giving the same frozen value for the same fields: many facts cite one source."""
+    made: dict[tuple[Any, ...], Any] = {}
+
+    def read_shared(stored: dict[str, Any]) -> Any:
+        try:
+            key = tuple(stored.items())
+            value = made.get(key)
+        except TypeError:  # a list among the values
+            return read(stored)
+        if value is None:
+            if len(made) >= 4096:
+                made.clear()
+            value = made[key] = read(stored)
+        return value
+
+    return read_shared
 
 
 @cache
