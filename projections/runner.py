@@ -337,8 +337,10 @@ class Batch:
         self.fetched: set[str] = set()  # commitments whose state was looked for (found or not)
 
     def _prefetch(self, batch: list[tuple[int, Fact]]) -> None:
-        """Each page's streams and commitment states, read with a few queries, not one per fact."""
-        ids = list({fact.originator_id.hex for _, fact in batch} - set(self.streams))
+        """Each page's commitment states, and the streams of its corrections and retractions
+        (every other fact names its own), read with a few queries, not one per fact."""
+        ids = list({fact.originator_id.hex for _, fact in batch if isinstance(fact, (EventCorrected, EventRetracted))}
+                   - set(self.streams))
         for rows in _chunks(ids):
             self.streams.update(self.db.execute(
                 f"SELECT originator_id, stream FROM streams WHERE originator_id IN ({','.join('?' * len(rows))})",
@@ -357,12 +359,12 @@ class Batch:
         timeline, new_streams, indicators, reports, meetings = [], [], [], [], []
         self._prefetch(batch)
         for notification_id, fact in batch:
-            oid = fact.originator_id.hex
-            stream = self.streams.get(oid)
-            if stream is None:
-                stream = fact.stream_key()
-                self.streams[oid] = stream
-                new_streams.append((oid, stream))
+            if isinstance(fact, (EventCorrected, EventRetracted)):
+                stream = self.streams[fact.originator_id.hex]  # the stream of a fact already projected
+            else:
+                stream = self.streams[fact.originator_id.hex] = fact.stream_key()
+                if fact.originator_version == 1:
+                    new_streams.append((fact.originator_id.hex, stream))
             timeline.append(timeline_row(notification_id, fact, stream))
             if isinstance(fact, (EventCorrected, EventRetracted)):
                 self._flush(timeline, new_streams, indicators, reports, meetings)
