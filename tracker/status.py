@@ -209,12 +209,13 @@ class Status:
 
     # -- folding --------------------------------------------------------------
 
-    def apply(self, event: Fact) -> None:
-        """Fold one fact that comes after every fact already folded, in world order."""
+    def apply(self, event: Fact, key: tuple[str, int, int] | None = None) -> None:
+        """Fold one fact that comes after every fact already folded, in world order
+        (``key``: its ``world_key``, when the caller has it already)."""
         self.events += 1
         if event.source is None:
             self.unsourced += 1
-        self.last_key = world_key(event)
+        self.last_key = key or world_key(event)
         if isinstance(event, CommitmentRegistered):
             self._register(event)
             return
@@ -435,6 +436,7 @@ def evaluate(
     if as_of is not None:
         facts = [e for e in facts if world_period(e.occurred_on)[1] <= as_of]
     status = Status(commitment_id=commitment_id)
-    for event in sorted(facts, key=world_key):
-        status.apply(event)
+    keys = [world_key(fact) for fact in facts]
+    for n in sorted(range(len(facts)), key=keys.__getitem__):
+        status.apply(facts[n], keys[n])
     return status
