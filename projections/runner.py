@@ -7,7 +7,6 @@ moves every read model's position: a crash leaves the tables at a page boundary.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import date
 from functools import lru_cache
@@ -31,6 +30,7 @@ from events import (
 )
 from projections.schema import INDEXES, READ_MODELS, SCHEMA_VERSION, TABLES, VIEWS
 from tracker.config import make_private
+from tracker.persistence import bind_quickly
 from tracker.status import RANK, Status, effective_events, evaluate, world_key
 
 BATCH = 1000
@@ -40,14 +40,10 @@ FACT_TOPICS = sorted(f"{cls.__module__}:{cls.__qualname__}" for cls in EVENT_TYP
 WORDING = frozenset({"note", "milestone", "place", "signatories", "university", "city", "cities",
                      "stay_days", "max_days_per_period", "period_days", "approximate", "currency", "count"})
 
-# sqlite3 binds None through its adapter registry and, finding no adapter, asks its protocol
-# type for __adapt__: a formatted AttributeError for every NULL written (a sixth of the
-# instructions a rebuild spends writing its tables). An adapter found at once skips that.
-sqlite3.register_adapter(type(None), lambda value: value)
-
 
 def open_views(path: Path) -> sqlite_utils.Database:
     """The read-model database, with its tables created if missing."""
+    bind_quickly()
     make_private(path)
     db = sqlite_utils.Database(path)
     db.execute("PRAGMA journal_mode=WAL")

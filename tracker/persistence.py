@@ -7,7 +7,9 @@ with the event class's ``upcast_vN_vN+1`` methods.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -20,6 +22,19 @@ from pydantic import BaseModel
 
 from events.base import ENVELOPE, Fact, stored_reader
 from tracker.errors import StoreUnreadable
+
+
+@cache
+def bind_quickly() -> None:
+    """Let sqlite3 bind NULLs and bytes without a detour through an error.
+
+    It binds only str, int, float and bytearray directly; for anything else it looks in its
+    adapter registry and, finding nothing, asks its protocol type for ``__adapt__``, which
+    formats an AttributeError only to drop it: 2,000 instructions per value, 7.9% of what a
+    rebuild spends writing its tables (a NULL in most rows) and 0.8% of an import (each
+    stored event's bytes). An adapter found at once skips all that."""
+    for kind in (type(None), bytes):
+        sqlite3.register_adapter(kind, lambda value: value)
 
 
 class OrjsonTranscoder(Transcoder):
@@ -122,3 +137,7 @@ class SQLiteFactory(LibrarySQLiteFactory):
     """The SQLite persistence of eventsourcing, with the recorder above (PERSISTENCE_MODULE)."""
 
     application_recorder_class = SQLiteStoreRecorder
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        bind_quickly()
+        super().__init__(*args, **kwargs)
