@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from projections.schema import SCHEMA_VERSION
+from projections.schema import built_here
 
 BOARD_COLUMNS = [
     "commitment_id",
@@ -41,10 +41,10 @@ def views_position(path: Path) -> tuple[int, str | None] | None:
         with connect(path) as db:
             row = db.execute("SELECT MIN(position) FROM positions").fetchone()
             store = db.execute("SELECT value FROM meta WHERE key = 'store'").fetchone()
-            schema = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
     except sqlite3.Error:
         return None
-    if (schema[0] if schema else None) != SCHEMA_VERSION:
+    if not built_here(meta):
         return None  # made by another version: to be built again
     return (row[0] or 0, store[0] if store else None) if row else None
 

@@ -28,7 +28,7 @@ from events import (
     TradeFigureReported,
     world_period,
 )
-from projections.schema import INDEXES, READ_MODELS, SCHEMA_VERSION, TABLES, VIEWS
+from projections.schema import BUILT_BY, INDEXES, READ_MODELS, TABLES, VIEWS, built_here
 from tracker.config import make_private
 from tracker.persistence import bind_quickly
 from tracker.status import RANK, Status, effective_events, evaluate, world_key
@@ -51,8 +51,7 @@ def open_views(path: Path) -> sqlite_utils.Database:
     db.execute("PRAGMA busy_timeout=60000")
     tables = set(db.table_names())
     if "meta" in tables:
-        made = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-        if (made[0] if made else None) != SCHEMA_VERSION:
+        if not built_here(dict(db.execute("SELECT key, value FROM meta").fetchall())):
             with db.atomic():  # made by another version: built again from the events
                 for name in VIEWS:
                     db.execute(f"DROP VIEW IF EXISTS [{name}]")
@@ -71,7 +70,7 @@ def open_views(path: Path) -> sqlite_utils.Database:
             db["positions"].insert_all(
                 [{"read_model": name, "position": 0} for name in READ_MODELS], ignore=True
             )
-            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)", [SCHEMA_VERSION])
+            db.conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", BUILT_BY.items())
     return db
 
 
@@ -95,7 +94,7 @@ def reset(db: sqlite_utils.Database) -> None:
         for name in TABLES:
             if name not in ("positions", "meta"):
                 db.execute(f"DELETE FROM [{name}]")
-        db.execute("DELETE FROM meta WHERE key != 'schema'")
+        db.execute(f"DELETE FROM meta WHERE key NOT IN ({','.join('?' * len(BUILT_BY))})", list(BUILT_BY))
         db.execute("UPDATE positions SET position = 0")
 
 

@@ -5,9 +5,20 @@ Column descriptions double as documentation (and as Datasette labels).
 
 from __future__ import annotations
 
+from tracker.rules_version import RULES_VERSION
+
 READ_MODELS = ("board", "timeline", "meetings", "indicators")
 # Read models made with another layout are dropped and built again from the events.
 SCHEMA_VERSION = "2"
+# What the meta table says of read models that can be used as they are: their layout, and
+# the status rules that folded them (those made before the rules were recorded: version 1).
+BUILT_BY = {"schema": SCHEMA_VERSION, "rules": str(RULES_VERSION)}
+_UNRECORDED = {"rules": "1"}
+
+
+def built_here(meta: dict[str, str]) -> bool:
+    """Whether read models whose meta table holds ``meta`` were made by this version."""
+    return all(meta.get(key, _UNRECORDED.get(key)) == value for key, value in BUILT_BY.items())
 
 TABLES: dict[str, dict[str, object]] = {
     "meta": {

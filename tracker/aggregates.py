@@ -24,7 +24,8 @@ from events import (
 )
 from events.base import trusted, utc_now
 from tracker.errors import AlreadyRegistered, DuplicateEventId, ImpossibleTransition, UnknownEvent
-from tracker.status import RULES_VERSION, Status, apply_changes, evaluate, world_key
+from tracker.rules_version import RULES_VERSION
+from tracker.status import Status, apply_changes, evaluate, world_key
 
 NAMESPACE = uuid5(NAMESPACE_URL, "tracker:streams")
 

@@ -43,10 +43,7 @@ from events import (
 )
 from tracker.errors import ImpossibleTransition, UnknownEvent
 
-# Raise it with any change to these rules that changes a folded status: statuses folded
-# before (kept in snapshots) are then not trusted and are folded again from the facts.
-# (Read models are rebuilt by raising projections.schema.SCHEMA_VERSION.)
-RULES_VERSION = 1
+# A change to these rules that changes a folded status raises tracker.rules_version.RULES_VERSION.
 
 NOT_SIGNED = "not signed"
 SIGNED = "signed"

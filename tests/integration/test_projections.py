@@ -16,6 +16,7 @@ from tests.views import dump
 from tracker.application import Tracker
 from tracker.config import resolve_store
 from tracker.errors import TrackerError
+from tracker.rules_version import RULES_VERSION
 
 STEPS = [
     ("DocumentSigned", {"instrument": "agreement"}),
@@ -166,6 +167,44 @@ def test_read_models_made_by_another_version_are_built_again_from_the_events(tmp
     fresh = tmp_path / "fresh.db"
     rebuild(Tracker(resolve_store(store, str(fresh))), fresh)
     assert dump(Path(views)) == dump(fresh)
+
+
+def test_read_models_folded_by_other_status_rules_are_built_again_from_the_events(tmp_path):
+    import sqlite3
+
+    from typer.testing import CliRunner
+
+    from tracker.cli import app as cli
+
+    runner = CliRunner()
+    store, views = str(tmp_path / "events.db"), str(tmp_path / "views.db")
+    assert runner.invoke(cli, ["--db", store, "--views", views, "demo"]).exit_code == 0
+    with sqlite3.connect(views) as old:  # as rules of another version left them
+        assert dict(old.execute("SELECT key, value FROM meta"))["rules"] == str(RULES_VERSION)
+        old.execute("UPDATE meta SET value = ? WHERE key = 'rules'", [str(RULES_VERSION + 1)])
+        old.execute("UPDATE commitments SET implementation_status = 'folded otherwise'")
+    board = runner.invoke(cli, ["--db", store, "--views", views, "status", "--csv"])
+    assert board.exit_code == 0, board.stderr
+    assert len(board.stdout.splitlines()) == 11 and "folded otherwise" not in board.stdout
+    with sqlite3.connect(views) as rebuilt:
+        assert dict(rebuilt.execute("SELECT key, value FROM meta"))["rules"] == str(RULES_VERSION)
+
+
+def test_read_models_made_before_rules_were_recorded_count_as_folded_by_the_first_rules(tmp_path):
+    import sqlite3
+
+    store, views = tmp_path / "events.db", tmp_path / "views.db"
+    app = Tracker(resolve_store(str(store), str(views)))
+    app.record(parse_line(registered("visa")))
+    db = open_views(views)
+    catch_up(app, db)
+    db.execute("DELETE FROM meta WHERE key = 'rules'")  # as version 0.5 left them: rules 1
+    db.execute("UPDATE commitments SET title = 'kept'")
+    db.conn.commit()
+    db.close()
+    open_views(views).close()
+    kept = sqlite3.connect(views).execute("SELECT title FROM commitments").fetchall()
+    assert kept == ([("kept",)] if RULES_VERSION == 1 else [])  # other rules: emptied, to be built again
 
 
 def test_read_models_of_a_replaced_store_are_built_again_not_reused(tmp_path):
