@@ -36,6 +36,32 @@ def test_demo_loads_the_xian_history_and_shows_the_board_and_meeting_summary(db)
     assert "demo history: 0 events added, 26 already there" in again.stderr
 
 
+def test_a_board_too_wide_for_the_terminal_shows_a_commitment_at_a_time(db, monkeypatch):
+    run("--db", db, "demo")
+    monkeypatch.setenv("COLUMNS", "80")
+    lines = [line.rstrip() for line in run("--db", db, "status").stdout.splitlines()]
+    start = lines.index("xian-2023-visa-exemption")
+    assert lines[start:start + 6] == [
+        "xian-2023-visa-exemption",
+        "  legal status     signed",
+        "  implementation   committed",
+        "  last change      2023-05-17 agreement signed in Xian",
+        "  next step        domestic procedures: CN, KZ",
+        "  overdue          no",
+    ]
+
+
+@pytest.mark.parametrize("columns", [80, 100, 116, 124, 140, 200])
+def test_the_board_cuts_no_word_at_any_terminal_width(db, monkeypatch, columns):
+    run("--db", db, "demo")
+    board = json.loads(run("--db", db, "status", "--json").stdout)
+    words = {"Status", "board", "overdue", "yes", "no"} | {w for row in board for key, value in row.items()
+                                                if key != "overdue" for w in f"{key.replace('_', ' ')} {value or ''}".split()}
+    monkeypatch.setenv("COLUMNS", str(columns))
+    shown = {w for w in run("--db", db, "status").stdout.split() if set(w) != {"─"}}
+    assert shown <= words, sorted(shown - words)
+
+
 def test_the_demo_board_as_json_lists_every_commitment_with_its_statuses(db):
     run("--db", db, "demo")
     result = run("--db", db, "status", "--json")

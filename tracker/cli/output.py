@@ -77,14 +77,63 @@ def emit(
 
     width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS") or 160)
     console = Console(width=width)
+    if not rows:
+        console.print(f"{title + ': ' if title else ''}nothing to show")
+        return
     table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", expand=False)
     for n, c in enumerate(columns):
         # The first column (an id) stays whole so it can be copied; the rest wraps.
         table.add_column(c.replace("_", " "), overflow="fold", no_wrap=n == 0)
+    cells = [[_cell(r.get(c)) for c in columns] for r in rows]
+    for r, row in zip(rows, cells):
+        table.add_row(*row, style="bold red" if highlight and r.get(highlight) else None)
+    if _fit(table, console, [[column.header, *texts] for column, texts in zip(table.columns, zip(*cells))]):
+        console.print(table)
+    else:  # too narrow for the table without cutting words: one block per row instead
+        _print_blocks(console, rows, columns, title, highlight)
+
+
+def _fit(table: Any, console: Any, texts: list[list[str]]) -> bool:
+    """Size the table's columns so that no word is cut (rich would cut words to fit), or
+    say that the console is too narrow for that. ``texts``: each column's header and cells."""
+    natural = [max(len(t) for t in column) for column in texts]
+    # The first column (an id) stays whole; the others may wrap between words.
+    shortest = natural[:1] + [max(len(w) for t in column for w in t.split() or [""]) for column in texts[1:]]
+    unbounded = console.options.update_width(100_000)
+    room = console.width - (table.__rich_measure__(console, unbounded).maximum - sum(natural))
+    if sum(natural) <= room:
+        return True
+    if sum(shortest) > room:
+        return False
+    # The room left goes to the columns that need least first: short ones keep their whole
+    # text on one line, the longest texts share the rest and wrap.
+    spare, widths = room - sum(shortest), list(shortest)
+    wanting = sorted(range(len(natural)), key=lambda n: natural[n] - shortest[n])
+    for rank, n in enumerate(wanting):
+        given = min(natural[n] - shortest[n], spare // (len(wanting) - rank))
+        widths[n] += given
+        spare -= given
+    for column, width in zip(table.columns, widths):
+        column.width = width
+    return True
+
+
+def _print_blocks(console: Any, rows: Sequence[dict[str, Any]], columns: Sequence[str], title: str | None,
+                  highlight: str | None) -> None:
+    """Each row as its first value, then one line per other column (as psql's expanded display)."""
+    from rich.padding import Padding
+    from rich.table import Table
+
+    if title:
+        console.print(title, style="italic")
+    labels = [c.replace("_", " ") for c in columns[1:]]
     for r in rows:
-        style = "bold red" if highlight and r.get(highlight) else None
-        table.add_row(*(_cell(r.get(c)) for c in columns), style=style)
-    if not rows:
-        console.print(f"{title + ': ' if title else ''}nothing to show")
-        return
-    console.print(table)
+        console.print()
+        console.print(_cell(r.get(columns[0])), style="bold red" if highlight and r.get(highlight) else "bold",
+                      overflow="fold")
+        block = Table.grid(padding=(0, 3))
+        block.add_column(no_wrap=True)
+        block.add_column(overflow="fold")  # a word longer than the line is folded, not cut short
+        for label, c in zip(labels, columns[1:]):
+            block.add_row(label, _cell(r.get(c)))
+        console.print(Padding(block, (0, 0, 0, 2)))
