@@ -302,16 +302,15 @@ def stored_reader(cls: type[BaseModel]) -> Callable[[dict[str, Any]], Any] | Non
     not one it knows."""
     defaults: dict[str, Any] = {}
     required = frozenset(name for name, info in cls.model_fields.items() if info.is_required())
-    made_anew: list[tuple[str, Callable[[], Any]]] = []  # mutable defaults, one per model
     conversions: list[tuple[str, Callable[[Any], Any]]] = []
     for name, info in cls.model_fields.items():
         converter = _converter(info.annotation)
-        if converter is None:
+        # A made default (a list) taken as it is would be one object shared by every model;
+        # one that is converted (a list of parties) is made anew for each.
+        if converter is None or (converter is True and info.default_factory is not None):
             return None
         if converter is not True:
             conversions.append((name, converter))
-        if info.default_factory is not None:
-            made_anew.append((name, info.default_factory))
         defaults[name] = info.get_default(call_default_factory=True)
     fields = defaults.keys()
 
@@ -319,9 +318,6 @@ def stored_reader(cls: type[BaseModel]) -> Callable[[dict[str, Any]], Any] | Non
         if not (fields >= stored.keys() >= required):
             return None
         values = {**defaults, **stored}
-        for name, factory in made_anew:
-            if name not in stored:
-                values[name] = factory()
         for name, convert in conversions:
             value = values[name]
             if value is not None:
