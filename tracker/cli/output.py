@@ -80,17 +80,18 @@ def emit(
     if not rows:
         console.print(f"{title + ': ' if title else ''}nothing to show")
         return
+    labels = [c.replace("_", " ") for c in columns]
     table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", expand=False)
-    for n, c in enumerate(columns):
+    for n, label in enumerate(labels):
         # The first column (an id) stays whole so it can be copied; the rest wraps.
-        table.add_column(c.replace("_", " "), overflow="fold", no_wrap=n == 0)
+        table.add_column(label, overflow="fold", no_wrap=n == 0)
     cells = [[_cell(r.get(c)) for c in columns] for r in rows]
     for r, row in zip(rows, cells):
         table.add_row(*row, style="bold red" if highlight and r.get(highlight) else None)
-    if _fit(table, console, [[column.header, *texts] for column, texts in zip(table.columns, zip(*cells))]):
+    if _fit(table, console, [[label, *texts] for label, texts in zip(labels, zip(*cells))]):
         console.print(table)
     else:  # too narrow for the table without cutting words: one block per row instead
-        _print_blocks(console, rows, columns, title, highlight)
+        _print_blocks(console, rows, cells, labels, title, highlight)
 
 
 def _fit(table: Any, console: Any, texts: list[list[str]]) -> bool:
@@ -105,35 +106,40 @@ def _fit(table: Any, console: Any, texts: list[list[str]]) -> bool:
         return True
     if sum(shortest) > room:
         return False
-    # The room left goes to the columns that need least first: short ones keep their whole
-    # text on one line, the longest texts share the rest and wrap.
-    spare, widths = room - sum(shortest), list(shortest)
-    wanting = sorted(range(len(natural)), key=lambda n: natural[n] - shortest[n])
-    for rank, n in enumerate(wanting):
-        given = min(natural[n] - shortest[n], spare // (len(wanting) - rank))
-        widths[n] += given
-        spare -= given
+    # As rich does, the widest columns give way first, down to a common width, but none
+    # below its longest word; what that leaves over goes back to the widest.
+    cap = max(natural)
+    while sum(_capped(natural, shortest, cap)) > room:
+        cap -= 1
+    widths = _capped(natural, shortest, cap)
+    spare = room - sum(widths)
+    for n in sorted(range(1, len(widths)), key=lambda n: -natural[n]):
+        if spare and widths[n] < natural[n]:
+            widths[n] += 1
+            spare -= 1
     for column, width in zip(table.columns, widths):
         column.width = width
     return True
 
 
-def _print_blocks(console: Any, rows: Sequence[dict[str, Any]], columns: Sequence[str], title: str | None,
-                  highlight: str | None) -> None:
-    """Each row as its first value, then one line per other column (as psql's expanded display)."""
+def _capped(natural: list[int], shortest: list[int], cap: int) -> list[int]:
+    return natural[:1] + [max(least, min(width, cap)) for width, least in zip(natural[1:], shortest[1:])]
+
+
+def _print_blocks(console: Any, rows: Sequence[dict[str, Any]], cells: list[list[str]], labels: list[str],
+                  title: str | None, highlight: str | None) -> None:
+    """Each row as its first cell, then a line per other column (as psql's expanded display)."""
     from rich.padding import Padding
     from rich.table import Table
 
     if title:
         console.print(title, style="italic")
-    labels = [c.replace("_", " ") for c in columns[1:]]
-    for r in rows:
+    for r, row in zip(rows, cells):
         console.print()
-        console.print(_cell(r.get(columns[0])), style="bold red" if highlight and r.get(highlight) else "bold",
-                      overflow="fold")
+        console.print(row[0], style="bold red" if highlight and r.get(highlight) else "bold", overflow="fold")
         block = Table.grid(padding=(0, 3))
         block.add_column(no_wrap=True)
         block.add_column(overflow="fold")  # a word longer than the line is folded, not cut short
-        for label, c in zip(labels, columns[1:]):
-            block.add_row(label, _cell(r.get(c)))
+        for label, cell in zip(labels[1:], row[1:]):
+            block.add_row(label, cell)
         console.print(Padding(block, (0, 0, 0, 2)))
