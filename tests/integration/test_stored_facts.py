@@ -75,3 +75,24 @@ def test_facts_read_without_a_list_field_do_not_share_one_list():
                            "instrument": "agreement"}) for n in (1, 2))
     assert first.signatories == second.signatories == []
     assert first.signatories is not second.signatories
+
+
+def test_records_waiting_to_be_written_take_about_their_own_length_in_memory(tracker):
+    # A save holds every record it writes until the insert: an import of 47,441 facts held
+    # 374 MB of them when each kept orjson's 4 KB working buffer.
+    import tracemalloc
+    from uuid import uuid4
+
+    lines = itertools.islice(generate(1_000, seed=5), 1_000)
+    facts = [parse_line(line).stamped(originator_id=uuid4(), originator_version=1) for line in lines]
+    for f in facts:
+        f.to_line()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        states = [tracker.mapper.to_stored_event(f).state for f in facts]
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    written = sum(map(len, states))
+    assert held < 1.5 * written, f"{held:,} bytes held for {written:,} bytes of records"
