@@ -329,5 +329,15 @@ def stored_reader(cls: type[BaseModel]) -> Callable[[dict[str, Any]], Any] | Non
     return read
 
 
+def upcast(cls: type, state: dict[str, Any]) -> bool:
+    """Bring fields stored at an older class version (their ``class_version``, 1 when
+    absent) up to ``cls``'s own with its ``upcast_vN_vN+1`` methods; whether any ran."""
+    written_at = state.pop("class_version", 1)
+    current = getattr(cls, "class_version", 1)
+    for version in range(written_at, current):
+        getattr(cls, f"upcast_v{version}_v{version + 1}")(state)
+    return written_at < current
+
+
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)

@@ -20,9 +20,10 @@ from events import (
     EventRetracted,
     Fact,
     MeetingHeld,
+    event_class,
     parse_line,
 )
-from events.base import trusted, utc_now
+from events.base import trusted, upcast, utc_now
 from tracker.errors import AlreadyRegistered, DuplicateEventId, ImpossibleTransition, UnknownEvent
 from tracker.rules_version import RULES_VERSION
 from tracker.status import Status, apply_changes, evaluate, world_key
@@ -69,18 +70,33 @@ class EventIdClaimed(BaseModel):
     digest: str
 
 
+# The class versions of the facts in every snapshot of version 1, whose lines do not say
+# theirs: all were written while these were the versions (1 for any other type).
+V1_SNAPSHOT_LINE_VERSIONS = {"CommitmentRegistered": 2}
+
+
 class StreamSnapshot(BaseModel):
     """A stream's facts as JSON Lines objects (plus version and seal), and the commitment's
-    status folded from all of them, so that adding a fact in world order reads neither."""
+    status folded from all of them, so that adding a fact in world order reads neither.
+
+    Version 2: a line says its fact's class version when above 1, as a stored fact does, so
+    that a line written before its class changed is upcast like the stored fact."""
 
     model_config = ConfigDict(frozen=True)
-    class_version: ClassVar[int] = 1
+    class_version: ClassVar[int] = 2
     originator_id: UUID
     originator_version: int
     key: str
     facts: list[Any]  # not list[dict]: validating 10,000 dicts copies each one
     status: dict[str, Any] | None = None
     rules: int | None = None  # the RULES_VERSION that folded ``status``
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        for line in state["facts"]:
+            version = V1_SNAPSHOT_LINE_VERSIONS.get(line["type"])
+            if version:
+                line["class_version"] = version
 
 
 REGISTRATION = {"commitment": CommitmentRegistered, "meeting": MeetingHeld}
@@ -260,17 +276,25 @@ class Stream:
             originator_id=self.id,
             originator_version=self.version,
             key=self.key,
-            facts=[*(self._lines or ()),
-                   *({**f.to_line(), "v": f.originator_version, "seal": f.seal} for f in self._facts)],
+            facts=[*(self._lines or ()), *map(snapshot_line, self._facts)],
             status=self._status.to_dict() if settled else None,
             rules=RULES_VERSION,
         )
 
 
+def snapshot_line(fact: Fact) -> dict[str, Any]:
+    """A fact as its stream's snapshot keeps it: its line, place, seal and class version."""
+    line = {**fact.to_line(), "v": fact.originator_version, "seal": fact.seal}
+    if fact.class_version > 1:
+        line["class_version"] = fact.class_version
+    return line
+
+
 def restore_line(originator_id: UUID, line: dict[str, Any]) -> Fact:
-    """A fact back from its snapshot line."""
+    """A fact back from its snapshot line, upcast if its class has changed since."""
     line = dict(line)
     version, sealed = line.pop("v"), line.pop("seal", None)
+    upcast(event_class(line["type"]), line)
     return parse_line(line).stamped(originator_id=originator_id, originator_version=version, seal=sealed)
 
 

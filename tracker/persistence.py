@@ -20,7 +20,7 @@ from eventsourcing.sqlite import SQLiteFactory as LibrarySQLiteFactory
 from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import BaseModel
 
-from events.base import ENVELOPE, Fact, stored_reader
+from events.base import ENVELOPE, Fact, stored_reader, upcast
 from tracker.errors import StoreUnreadable
 
 
@@ -93,13 +93,7 @@ class PydanticMapper(Mapper):
             hint = "wrong TRACKER_CIPHER_KEY?" if self.cipher else "encrypted store? set TRACKER_CIPHER_KEY"
             raise StoreUnreadable(f"cannot read a stored event ({hint}): {type(error).__name__}") from None
         cls = resolve_topic(topic)
-        class_version = getattr(cls, "class_version", 1)
-        from_version = state.pop("class_version", 1)
-        upcast = from_version < class_version
-        while from_version < class_version:
-            getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
-            from_version += 1
-        return cls, state, upcast
+        return cls, state, upcast(cls, state)
 
     def to_domain_event(self, stored: StoredEvent) -> Any:
         return self.event_from(stored.originator_id, stored.originator_version, stored.topic, stored.state)

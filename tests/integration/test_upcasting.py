@@ -30,3 +30,58 @@ def test_the_stored_v1_bytes_are_left_as_they_were(tmp_path):
     state = sqlite3.connect(store).execute("SELECT state FROM stored_events WHERE originator_version = 1"
                                            " AND topic LIKE '%CommitmentRegistered'").fetchone()[0]
     assert b'"party_codes":["KZ","CN"]' in state
+
+
+def _long_history_with_its_snapshot_edited(tmp_path, edit):  # noqa: ANN001
+    """A commitment of 251 facts, its snapshot (taken at 251) changed by ``edit`` as an
+    older version would have written it, and a tracker that must read it back."""
+    import sqlite3
+
+    import orjson
+
+    from events import parse_line
+    from tests.builders import registered
+
+    store = resolve_store(str(tmp_path / "events.db"), str(tmp_path / "views.db"))
+    first = Tracker(store)
+    first.record(parse_line(registered("visa", binding=False)))
+    first.record_many(
+        [fact("MilestoneReached", f"m{n}", occurred_on="2024-01-01", milestone=f"step {n}") for n in range(250)]
+    )
+    first.close()
+    with sqlite3.connect(store.location) as db:
+        (state,) = db.execute("SELECT state FROM stored_snapshots").fetchone()
+        snapshot = orjson.loads(state)
+        edit(snapshot)
+        db.execute("UPDATE stored_snapshots SET state = ?", [orjson.dumps(snapshot)])
+    return Tracker(store)
+
+
+def test_a_snapshot_from_before_lines_said_their_class_version_reads_as_it_was_written(tmp_path):
+    def as_version_1_wrote_it(snapshot):  # noqa: ANN001
+        assert snapshot.pop("class_version") == 2
+        assert snapshot["facts"][0].pop("class_version") == 2
+        assert all("class_version" not in line for line in snapshot["facts"])
+
+    later = _long_history_with_its_snapshot_edited(tmp_path, as_version_1_wrote_it)
+    try:
+        history = later.history("visa")
+        assert [p.country for p in history[0].parties] == ["KZ", "CN"]
+        assert [f.event_id for f in history][-2:] == ["m248", "m249"] and len(history) == 251
+    finally:
+        later.close()
+
+
+def test_a_snapshot_line_written_before_its_class_changed_is_upcast_like_a_stored_fact(tmp_path):
+    def registration_as_its_version_1(snapshot):  # noqa: ANN001
+        line = snapshot["facts"][0]
+        line["class_version"] = 1
+        line["party_codes"] = [party["country"] for party in line.pop("parties")]
+
+    later = _long_history_with_its_snapshot_edited(tmp_path, registration_as_its_version_1)
+    try:
+        assert [p.country for p in later.history("visa")[0].parties] == ["KZ", "CN"]
+        later.record(fact("MilestoneReached", "m-late", occurred_on="2025-01-01", milestone="in order"))
+        assert later.status("visa").events == 252
+    finally:
+        later.close()
