@@ -138,6 +138,54 @@ def test_export_then_import_into_a_new_store_gives_the_same_export(db, tmp_path)
     assert "imported 0 new events, 26 already recorded" in again.stderr
 
 
+def test_an_import_in_chunks_records_the_same_history_as_a_whole_one(db, tmp_path):
+    run("--db", db, "demo")
+    history = tmp_path / "history.jsonl"
+    history.write_text(run("--db", db, "export").stdout)
+    whole, chunked = str(tmp_path / "whole.db"), str(tmp_path / "chunked.db")
+    run("--db", whole, "import", str(history))
+    imported = run("--db", chunked, "import", "--chunk", "4", str(history))
+    assert (imported.exit_code, imported.stderr) == (0, "imported 26 new events, 0 already recorded\n")
+    assert run("--db", chunked, "export").stdout == history.read_text()
+    assert run("--db", chunked, "status", "--json").stdout == run("--db", whole, "status", "--json").stdout
+    from_stdin = run("--db", str(tmp_path / "piped.db"), "import", "--chunk", "10", "-", input=history.read_text())
+    assert from_stdin.stderr == "imported 26 new events, 0 already recorded\n"
+
+
+def test_a_fact_refused_midway_leaves_the_chunks_before_it_recorded_and_the_import_can_be_run_again(db, tmp_path):
+    run("--db", db, "demo")
+    good = run("--db", db, "export").stdout
+    ghost = ('{"type": "DocumentSigned", "event_id": "ghost-signed", "commitment_id": "atlantis",'
+             ' "occurred_on": "2024-01-01", "instrument": "agreement", "source": {"title": "Rumour"}}\n')
+    history = tmp_path / "history.jsonl"
+    history.write_text(good + ghost)
+    other = str(tmp_path / "other.db")
+    result = run("--db", other, "import", "--chunk", "10", str(history))
+    assert (result.exit_code, result.stderr) == (3, (
+        "tracker: error: history.jsonl: lines 21 to 27: no commitment 'atlantis' (see 'tracker status');"
+        " lines 1 to 20 are recorded (fix it and import the file again: what is recorded is skipped)\n"))
+    assert run("--db", other, "export").stdout == "".join(good.splitlines(keepends=True)[:20])
+    assert len(json.loads(run("--db", other, "timeline", "--json").stdout)) == 20
+    history.write_text(good)
+    again = run("--db", other, "import", "--chunk", "10", str(history))
+    assert again.stderr == "imported 6 new events, 20 already recorded\n"
+    assert run("--db", other, "export").stdout == good
+
+
+def test_a_bad_line_stops_an_import_in_chunks_before_anything_is_written(db, tmp_path):
+    run("--db", db, "demo")
+    before = run("--db", db, "export").stdout
+    history = tmp_path / "history.jsonl"
+    history.write_text(before.replace("xian-", "astana-") + '{"type": "DocumentSigned"\n')
+    result = run("--db", db, "import", "--chunk", "2", str(history))
+    assert (result.exit_code, result.stderr.count("\n")) == (2, 1)
+    assert result.stderr.startswith("tracker: error: history.jsonl:27: not JSON")
+    assert run("--db", db, "export").stdout == before
+    result = run("--db", db, "import", "--chunk", "0", str(history))
+    assert (result.exit_code, result.stderr) == (2, "tracker: error: Invalid value for '--chunk': 0 is not"
+                                                    " in the range x>=1. (see 'tracker import --help')\n")
+
+
 @pytest.mark.parametrize(
     "content, message",
     [

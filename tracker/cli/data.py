@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
@@ -20,14 +23,14 @@ DEMO = "xian-2023-05-17.jsonl"
 MAX_LINE = 1_000_000
 
 
-def read_lines(stream: TextIO, name: str) -> list[Fact]:
-    """Every line of a JSON Lines history as an event, or InvalidInput naming the first bad line."""
+def parsed_lines(stream: TextIO, name: str) -> Iterator[tuple[int, Fact]]:
+    """Each line of a JSON Lines history as its number and its event; InvalidInput names
+    the first bad line."""
     import orjson
 
     from events import parse_line
     from tracker.validation import one_line
 
-    facts = []
     for number, text in enumerate(stream, 1):
         if not text.strip():
             continue
@@ -38,10 +41,14 @@ def read_lines(stream: TextIO, name: str) -> list[Fact]:
         except orjson.JSONDecodeError as error:
             raise InvalidInput(f"{name}:{number}: not JSON ({error.msg})") from None
         try:
-            facts.append(parse_line(data))
+            yield number, parse_line(data)
         except ValueError as error:
             raise InvalidInput(f"{name}:{number}: {one_line(error)}") from None
-    return facts
+
+
+def read_lines(stream: TextIO, name: str) -> list[Fact]:
+    """Every line of a JSON Lines history as an event, or InvalidInput naming the first bad line."""
+    return [fact for _, fact in parsed_lines(stream, name)]
 
 
 def record_all(ctx: typer.Context, facts: list[Fact], label: str) -> Any:
@@ -53,27 +60,72 @@ def record_all(ctx: typer.Context, facts: list[Fact], label: str) -> Any:
     return result
 
 
-@app.command("import", epilog="Examples:\n\n  tracker import history.jsonl\n\n  cat new.jsonl | tracker import -")
+def record_in_chunks(ctx: typer.Context, handle: TextIO, name: str, size: int) -> tuple[int, int]:
+    """Check every line, then record them ``size`` at a time, each chunk all or nothing;
+    returns how many events were added and how many were already recorded."""
+    from itertools import islice
+
+    from tracker.errors import TrackerError
+
+    total = sum(1 for _ in parsed_lines(handle, name))  # a bad line stops it before any write
+    handle.seek(0)
+    app_ = open_tracker(ctx)
+    added = unchanged = recorded_to = 0
+    lines = parsed_lines(handle, name)
+    with progress_bar(total, "importing") as bar:
+        task = bar.add_task("importing", total=total)
+        while chunk := list(islice(lines, size)):
+            try:
+                result = app_.record_many([fact for _, fact in chunk])
+            except TrackerError as error:
+                kept = f"lines 1 to {recorded_to} are recorded" if recorded_to else "nothing was recorded"
+                error.args = (f"{name}: lines {chunk[0][0]} to {chunk[-1][0]}: {error}; {kept}"
+                              " (fix it and import the file again: what is recorded is skipped)",)
+                raise
+            catch_up_views(ctx, app_, result)
+            added, unchanged = added + result.added, unchanged + result.unchanged
+            recorded_to = chunk[-1][0]
+            bar.update(task, advance=len(chunk))
+    return added, unchanged
+
+
+@app.command("import", epilog="Examples:\n\n  tracker import history.jsonl\n\n  cat new.jsonl | tracker import -"
+             "\n\n  tracker import --chunk 100000 million-events.jsonl")
 def import_(
     ctx: typer.Context,
     file: Annotated[str, typer.Argument(help="JSON Lines file, one event per line ('-' for stdin).")],
+    chunk: Annotated[int | None, typer.Option(
+        "--chunk", min=1, metavar="N", show_default=False,
+        help="Record N events at a time, each N all or nothing, as if the file came in files of N"
+        " events: memory holds one chunk and the commitments it touches, not the whole file. Every"
+        " line is checked first; a fact refused midway leaves the chunks before its own recorded:"
+        " fix it and import the file again (what is recorded is skipped).")] = None,
 ) -> None:
     """Import a JSON Lines history, all or nothing. Events already recorded with the same id
     and content are skipped, so importing twice changes nothing."""
-    with bulk_work():
-        if file == "-":
-            facts = read_lines(sys.stdin, "stdin")
-        else:
-            path = Path(file)
-            if not path.is_file():
-                raise InvalidInput(f"no file {file!r}")
-            try:
-                with path.open(encoding="utf-8") as handle:
-                    facts = read_lines(handle, path.name)
-            except UnicodeDecodeError:
-                raise InvalidInput(f"{file}: not UTF-8 text") from None
-        result = record_all(ctx, facts, "importing")
-    say(f"imported {result.added} new events, {result.unchanged} already recorded")
+    import tempfile
+
+    with bulk_work(), ExitStack() as opened:
+        try:
+            if file == "-":
+                name, handle = "stdin", sys.stdin
+                if chunk is not None:  # read twice: kept on disk, not in memory
+                    handle = opened.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8"))
+                    shutil.copyfileobj(sys.stdin, handle)
+                    handle.seek(0)
+            else:
+                path = Path(file)
+                if not path.is_file():
+                    raise InvalidInput(f"no file {file!r}")
+                name, handle = path.name, opened.enter_context(path.open(encoding="utf-8"))
+            if chunk is None:
+                result = record_all(ctx, read_lines(handle, name), "importing")
+                added, unchanged = result.added, result.unchanged
+            else:
+                added, unchanged = record_in_chunks(ctx, handle, name, chunk)
+        except UnicodeDecodeError:
+            raise InvalidInput(f"{'stdin' if file == '-' else file}: not UTF-8 text") from None
+    say(f"imported {added} new events, {unchanged} already recorded")
 
 
 @app.command(epilog="Examples:\n\n  tracker export > history.jsonl\n\n  tracker export backup.jsonl")
