@@ -15,6 +15,7 @@ from eventsourcing.persistence import OperationalError, PersistenceError, Record
 from events import CommitmentEvent, EventCorrected, EventRetracted, Fact
 from tracker.aggregates import EventIdClaimed, Stream, claim_id, project_stream, stream_id
 from tracker.config import Store
+from tracker.persistence import first_records
 from tracker.errors import (
     ConcurrentChange,
     DuplicateEventId,
@@ -104,18 +105,20 @@ class Tracker(Application[UUID]):
     def _record_all(self, facts: list[Fact], progress: Callable[[int], None] | None) -> Recorded:
         streams: dict[str, Stream] = {}
         fresh_store = self.recorder.max_notification_id() is None
+        claims = {} if fresh_store else self._claims(facts)
         located: dict[str, str] = {}
         result = Recorded()
         for n, fact in enumerate(facts, 1):
-            key = self._stream_key(fact, streams, located, fresh_store)
+            key = self._stream_key(fact, streams, located, claims)
             stream = streams.get(key)
             if stream is None:
                 stream = streams[key] = self._load_or_start(key, fact, fresh_store)
             elsewhere = located.get(fact.event_id)
             if elsewhere is not None and elsewhere != key:
                 raise DuplicateEventId(f"event id {fact.event_id!r} is used twice: in {elsewhere} and {key}")
-            if not stream.holds(fact.event_id) and not fresh_store:
-                self._check_id_free(fact, key)
+            claim = claims.get(fact.event_id)
+            if claim is not None and claim.stream != key:
+                raise DuplicateEventId(f"event id {fact.event_id!r} is already used in {claim.stream}")
             meeting = fact.__dict__.get("meeting_id")
             if isinstance(fact, CommitmentEvent) and meeting and f"meeting:{meeting}" not in streams:
                 streams[f"meeting:{meeting}"] = self.stream(f"meeting:{meeting}")
@@ -159,28 +162,27 @@ class Tracker(Application[UUID]):
                 pass
 
     def _stream_key(
-        self, fact: Fact, streams: dict[str, Stream], located: dict[str, str], fresh: bool
+        self, fact: Fact, streams: dict[str, Stream], located: dict[str, str], claims: dict[str, EventIdClaimed]
     ) -> str:
         if not isinstance(fact, (EventCorrected, EventRetracted)):
             return fact.stream_key()
         target = fact.corrects if isinstance(fact, EventCorrected) else fact.retracts
         if target in located:
             return located[target]
-        claim = None if fresh else self._claim(target)
+        claim = claims.get(target)
         if claim is None:
             raise UnknownEvent(f"no recorded event {target!r} to {'correct' if isinstance(fact, EventCorrected) else 'retract'}")
         return claim.stream
 
-    def _claim(self, event_id: str) -> EventIdClaimed | None:
-        claims = list(self.events.get(claim_id(event_id), limit=1))
-        return claims[0] if claims else None
-
-    def _check_id_free(self, fact: Fact, key: str) -> None:
-        claim = self._claim(fact.event_id)
-        if claim is not None and claim.stream != key:
-            raise DuplicateEventId(
-                f"event id {fact.event_id!r} is already used in {claim.stream}"
-            )
+    def _claims(self, facts: list[Fact]) -> dict[str, EventIdClaimed]:
+        """The claims already recorded on these facts' event ids, and on those they correct
+        or retract, by event id."""
+        wanted = {f.event_id for f in facts}
+        wanted |= {f.corrects for f in facts if isinstance(f, EventCorrected)}
+        wanted |= {f.retracts for f in facts if isinstance(f, EventRetracted)}
+        records = first_records(self.recorder, map(claim_id, wanted))
+        claims = (self.mapper.to_domain_event(r) for r in records)
+        return {c.event_id: c for c in claims if isinstance(c, EventIdClaimed)}
 
     def _load_or_start(self, key: str, fact: Fact, fresh_store: bool) -> Stream:
         try:

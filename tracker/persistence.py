@@ -8,13 +8,14 @@ with the event class's ``upcast_vN_vN+1`` methods.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import Any
 from uuid import UUID
 
 import orjson
 from eventsourcing.persistence import Mapper, ProgrammingError, StoredEvent, Transcoder, Transcoding
+from eventsourcing.persistence import Recorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from eventsourcing.sqlite import SQLiteFactory as LibrarySQLiteFactory
 from eventsourcing.utils import get_topic, resolve_topic
@@ -138,3 +139,36 @@ class SQLiteFactory(LibrarySQLiteFactory):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         bind_quickly()
         super().__init__(*args, **kwargs)
+
+
+def first_records(recorder: Recorder, originator_ids: Iterable[UUID], per_query: int = 500) -> list[StoredEvent]:
+    """The first record of each of these streams that has one.
+
+    eventsourcing reads one stream at a time: a query each, and on SQLite a transaction
+    each (28,000 of them, a third of the time of importing 20,000 facts into a store that
+    had 20,000, went to looking up their event-id claims one by one)."""
+    from eventsourcing.postgres import PostgresAggregateRecorder
+
+    ids = list(dict.fromkeys(originator_ids))
+    found: list[StoredEvent] = []
+    for start in range(0, len(ids), per_query):
+        part = ids[start:start + per_query]
+        if isinstance(recorder, SQLiteApplicationRecorder):
+            with recorder.datastore.transaction(commit=False) as c:
+                c.execute(f"SELECT originator_id, originator_version, topic, state FROM {recorder.events_table_name}"
+                          f" WHERE originator_version = 1 AND originator_id IN ({','.join('?' * len(part))})",
+                          [i.hex for i in part])
+                found += [StoredEvent(UUID(r[0]), r[1], r[2], r[3]) for r in c.fetchall()]
+        elif isinstance(recorder, PostgresAggregateRecorder):
+            from psycopg.sql import SQL, Identifier
+
+            statement = SQL("SELECT originator_id, originator_version, topic, state FROM {schema}.{table}"
+                            " WHERE originator_version = 1 AND originator_id = ANY(%s)").format(
+                schema=Identifier(recorder.datastore.schema), table=Identifier(recorder.events_table_name))
+            with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
+                curs.execute(statement, [part])
+                found += [StoredEvent(r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
+                          for r in curs.fetchall()]
+        else:
+            found += [e for i in part for e in recorder.select_events(i, limit=1)]
+    return found

@@ -182,3 +182,18 @@ def test_the_notification_ids_of_a_write_are_those_its_records_were_stored_under
     assert first.notification_ids + second.notification_ids == [n.id for n in stored]
     by_id = {n.id: (n.originator_id, n.originator_version) for n in stored}
     assert all(by_id[position] == (f.originator_id, f.originator_version) for position, f in first.facts + second.facts)
+
+
+def test_claims_are_looked_up_many_at_a_time_and_only_those_recorded_are_found(tracker):
+    from uuid import uuid4
+
+    from tracker.aggregates import claim_id
+    from tracker.persistence import first_records
+
+    tracker.record_many([parse_line(registered("visa", binding=False))] + [
+        fact("MilestoneReached", f"m{n}", occurred_on="2024-01-01", milestone=f"step {n}") for n in range(1_200)])
+    wanted = [claim_id(f"m{n}") for n in range(1_200)] + [claim_id("never-recorded"), uuid4()]
+    records = first_records(tracker.recorder, wanted, per_query=500)
+    claims = [tracker.mapper.to_domain_event(r) for r in records]
+    assert sorted(c.event_id for c in claims) == sorted(f"m{n}" for n in range(1_200))
+    assert {c.stream for c in claims} == {"commitment:visa"}
