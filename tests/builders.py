@@ -22,3 +22,12 @@ def fact(type_: str, event_id: str, cid: str = "visa", occurred_on: str = "2023-
     from events import parse_line
 
     return parse_line(line(type_, event_id, commitment_id=cid, occurred_on=occurred_on, **fields))
+
+
+def long_history(app, milestones: int = 250) -> None:  # noqa: ANN001
+    """The visa exemption registered, then ``milestones`` milestones: past a snapshot at 200."""
+    from events import parse_line
+
+    app.record(parse_line(registered("visa", binding=False)))
+    app.record_many([fact("MilestoneReached", f"m{n}", occurred_on="2024-01-01", milestone=f"step {n}")
+                     for n in range(milestones)])

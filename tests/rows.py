@@ -62,3 +62,14 @@ def fingerprint(url: str) -> str:
         path = Path(url + suffix)
         digest.update(path.read_bytes() if path.exists() else b"<none>")
     return digest.hexdigest()
+
+
+def edit_snapshot(path: str, edit) -> None:  # noqa: ANN001
+    """Change the one snapshot stored in a SQLite store, as ``edit`` changes its JSON."""
+    import orjson
+
+    with sqlite3.connect(path) as db:
+        (state,) = db.execute("SELECT state FROM stored_snapshots").fetchone()
+        snapshot = orjson.loads(state)
+        edit(snapshot)
+        db.execute("UPDATE stored_snapshots SET state = ?", [orjson.dumps(snapshot)])

@@ -109,25 +109,19 @@ def test_a_stream_read_from_its_snapshot_still_keeps_every_rule(tracker):
 
 
 def test_a_status_kept_in_a_snapshot_by_other_rules_is_folded_again_not_trusted(tmp_path):
-    import sqlite3
-
-    import orjson
-
+    from tests.builders import long_history
+    from tests.rows import edit_snapshot
     from tracker.config import resolve_store
+
+    def folded_by_older_rules(snapshot):  # noqa: ANN001
+        snapshot["status"]["implementation_status"] = "cancelled"  # final: nothing could follow it
+        snapshot["rules"] = 0
 
     store = resolve_store(str(tmp_path / "events.db"), str(tmp_path / "views.db"))
     first = Tracker(store)
-    first.record(parse_line(registered("visa", binding=False)))
-    first.record_many(
-        [fact("MilestoneReached", f"m{n}", occurred_on="2024-01-01", milestone=f"step {n}") for n in range(250)]
-    )
+    long_history(first)
     first.close()
-    with sqlite3.connect(tmp_path / "events.db") as db:  # as if older rules had folded it otherwise
-        state, version = db.execute("SELECT state, originator_version FROM stored_snapshots").fetchone()
-        snapshot = orjson.loads(state)
-        snapshot["status"]["implementation_status"] = "cancelled"  # final: nothing could follow it
-        snapshot["rules"] = 0
-        db.execute("UPDATE stored_snapshots SET state = ?", [orjson.dumps(snapshot)])
+    edit_snapshot(store.location, folded_by_older_rules)
     later = Tracker(store)
     try:
         later.record(fact("MilestoneReached", "m-late", occurred_on="2025-01-01", milestone="in order"))

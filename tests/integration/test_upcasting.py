@@ -35,25 +35,14 @@ def test_the_stored_v1_bytes_are_left_as_they_were(tmp_path):
 def _long_history_with_its_snapshot_edited(tmp_path, edit):  # noqa: ANN001
     """A commitment of 251 facts, its snapshot (taken at 251) changed by ``edit`` as an
     older version would have written it, and a tracker that must read it back."""
-    import sqlite3
-
-    import orjson
-
-    from events import parse_line
-    from tests.builders import registered
+    from tests.builders import long_history
+    from tests.rows import edit_snapshot
 
     store = resolve_store(str(tmp_path / "events.db"), str(tmp_path / "views.db"))
     first = Tracker(store)
-    first.record(parse_line(registered("visa", binding=False)))
-    first.record_many(
-        [fact("MilestoneReached", f"m{n}", occurred_on="2024-01-01", milestone=f"step {n}") for n in range(250)]
-    )
+    long_history(first)
     first.close()
-    with sqlite3.connect(store.location) as db:
-        (state,) = db.execute("SELECT state FROM stored_snapshots").fetchone()
-        snapshot = orjson.loads(state)
-        edit(snapshot)
-        db.execute("UPDATE stored_snapshots SET state = ?", [orjson.dumps(snapshot)])
+    edit_snapshot(store.location, edit)
     return Tracker(store)
 
 
