@@ -15,7 +15,6 @@ from eventsourcing.persistence import OperationalError, PersistenceError, Record
 from events import CommitmentEvent, EventCorrected, EventRetracted, Fact
 from tracker.aggregates import EventIdClaimed, Stream, claim_id, project_stream, stream_id
 from tracker.config import Store
-from tracker.persistence import first_records
 from tracker.errors import (
     ConcurrentChange,
     DuplicateEventId,
@@ -25,6 +24,7 @@ from tracker.errors import (
     UnknownEvent,
     UnknownMeeting,
 )
+from tracker.persistence import first_records
 from tracker.status import Status, evaluate
 
 SNAPSHOT_EVERY = 200
