@@ -8,6 +8,7 @@ with the event class's ``upcast_vN_vN+1`` methods.
 from __future__ import annotations
 
 import sqlite3
+import sys
 from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import Any
@@ -146,8 +147,9 @@ def first_records(recorder: Recorder, originator_ids: Iterable[UUID], per_query:
     eventsourcing reads one stream at a time: a query each, and on SQLite a transaction
     each (28,000 of them, a third of the time of importing 20,000 facts into a store that
     had 20,000, went to looking up their event-id claims one by one)."""
-    from eventsourcing.postgres import PostgresAggregateRecorder
-
+    # Not imported here: psycopg is installed only with the postgres extra, and a
+    # PostgreSQL recorder has loaded the module already.
+    postgres = sys.modules.get("eventsourcing.postgres")
     ids = list(dict.fromkeys(originator_ids))
     found: list[StoredEvent] = []
     for start in range(0, len(ids), per_query):
@@ -158,7 +160,7 @@ def first_records(recorder: Recorder, originator_ids: Iterable[UUID], per_query:
                           f" WHERE originator_version = 1 AND originator_id IN ({','.join('?' * len(part))})",
                           [i.hex for i in part])
                 found += [StoredEvent(UUID(r[0]), r[1], r[2], r[3]) for r in c.fetchall()]
-        elif isinstance(recorder, PostgresAggregateRecorder):
+        elif postgres is not None and isinstance(recorder, postgres.PostgresAggregateRecorder):
             from psycopg.sql import SQL, Identifier
 
             statement = SQL("SELECT originator_id, originator_version, topic, state FROM {schema}.{table}"

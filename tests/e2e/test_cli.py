@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 from pathlib import Path
 
@@ -136,6 +137,20 @@ def test_export_then_import_into_a_new_store_gives_the_same_export(db, tmp_path)
     assert run("--db", other, "export").stdout == first.stdout
     again = run("--db", other, "import", str(history))
     assert "imported 0 new events, 26 already recorded" in again.stderr
+
+
+def test_a_sqlite_store_needs_no_postgresql_driver_to_record_again(tmp_path):
+    # The quick start installs no psycopg (it comes with the postgres extra).
+    import subprocess
+    import sys
+
+    without_driver = ("import sys; sys.modules['psycopg'] = None; from tracker.cli import main;"
+                      f" sys.argv = ['tracker', '--db', {str(tmp_path / 'events.db')!r}, 'demo']; main()")
+    for run_number in (1, 2):  # the second run records into a store that has events
+        done = subprocess.run([sys.executable, "-c", without_driver], capture_output=True, text=True,
+                              env={**os.environ, "COLUMNS": "200"})
+        assert done.returncode == 0, done.stderr
+    assert "demo history: 0 events added, 26 already there" in done.stderr
 
 
 def test_an_import_in_chunks_records_the_same_history_as_a_whole_one(db, tmp_path):
