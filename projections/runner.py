@@ -354,14 +354,15 @@ class Batch:
         timeline, new_streams, indicators, reports, meetings = [], [], [], [], []
         self._prefetch(batch)
         for notification_id, fact in batch:
-            if isinstance(fact, (EventCorrected, EventRetracted)):
+            amends = isinstance(fact, (EventCorrected, EventRetracted))
+            if amends:
                 stream = self.streams[fact.originator_id.hex]  # the stream of a fact already projected
             else:
                 stream = self.streams[fact.originator_id.hex] = fact.stream_key()
                 if fact.originator_version == 1:
                     new_streams.append((fact.originator_id.hex, stream))
             timeline.append(timeline_row(notification_id, fact, stream))
-            if isinstance(fact, (EventCorrected, EventRetracted)):
+            if amends:
                 self._flush(timeline, new_streams, indicators, reports, meetings)
                 self._amend(fact, stream)
             elif isinstance(fact, CommitmentEvent):
