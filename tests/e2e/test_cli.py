@@ -365,3 +365,17 @@ def test_record_offers_no_option_for_what_the_tracker_sets_itself():
         assert result.exit_code == 0
         for internal in ("--seal", "--originator", "--recorded-at"):
             assert internal not in result.stdout
+
+
+def test_a_title_with_a_right_to_left_override_is_shown_escaped_so_its_row_reads_as_written(db):
+    reversing = "Visa\u202e noitpmexe\x07"
+    result = run("--db", db, "record", "commitment-registered", "--occurred-on", "2023-05-17",
+                 "--commitment-id", "trojan-title", "--kind", "memorandum", "--title", reversing,
+                 "--party", "KZ", "--party", "CN", "--not-binding", "--source-title", "Press\u202e report")
+    assert result.exit_code == 0, result.stderr
+    for shown in (run("--db", db, "status").stdout, run("--db", db, "history", "trojan-title").stdout):
+        assert "\u202e" not in shown and "\x07" not in shown
+        assert "Visa\\u202e noitpmexe\\x07" in shown
+    assert "Press\\u202e report" in run("--db", db, "history", "trojan-title").stdout
+    stored = json.loads(run("--db", db, "status", "--json").stdout)
+    assert [r["title"] for r in stored if r["commitment_id"] == "trojan-title"] == [reversing]

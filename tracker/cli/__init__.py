@@ -28,12 +28,9 @@ Exit codes:
 
 def _say_error(message: str) -> None:
     """One line on stderr, whatever the message holds (control characters are escaped)."""
-    import unicodedata
+    from tracker.cli.output import printable
 
-    safe = "".join(
-        c if not unicodedata.category(c).startswith("C") else repr(c)[1:-1] for c in message
-    )
-    sys.stderr.write(f"tracker: error: {safe}\n")
+    sys.stderr.write(f"tracker: error: {printable(message)}\n")
 
 
 # Each command's module, imported only when that command runs (or help lists them all):

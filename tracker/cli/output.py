@@ -5,8 +5,23 @@ from __future__ import annotations
 import csv
 import os
 import sys
+import unicodedata
 from enum import Enum
 from typing import Any, Sequence
+
+# Joiners shape the letters of some scripts (Persian, Indic, emoji): not escaped.
+_JOINERS = frozenset("\u200c\u200d")
+
+
+def printable(text: str) -> str:
+    """The text with its control and format characters escaped (``\\x07``, ``\\u202e``), so
+    that none can ring, move the cursor or reverse the rest of a line: a right-to-left
+    override in a title would make the rest of its row read backwards."""
+    if text.isprintable():
+        return text
+    return "".join(
+        c if c in _JOINERS or not unicodedata.category(c).startswith("C") else repr(c)[1:-1] for c in text
+    )
 
 
 class Format(str, Enum):
@@ -38,7 +53,7 @@ def _cell(value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, float):
         return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:g}"
-    return str(value)
+    return printable(str(value))
 
 
 def _only(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> Sequence[dict[str, Any]]:
