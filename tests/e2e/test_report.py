@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.conftest import needs
 from tracker.cli import app
 
 runner = CliRunner()
@@ -52,6 +53,7 @@ def test_the_report_is_one_file_that_fetches_nothing(report):
 
 
 def test_the_report_in_chromium_shows_the_board_with_no_errors_and_no_requests(report, tmp_path):
+    needs("playwright", "test")
     from playwright.sync_api import sync_playwright
 
     errors, requests = [], []

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import needs
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -28,6 +30,7 @@ def get(url: str) -> dict:
 
 
 def test_serve_opens_the_board_in_datasette_with_facets_and_descriptions(store_url, tmp_path):
+    needs("datasette", "serve")
     where = ["--db", store_url, "--views", str(tmp_path / "views.db")]
     subprocess.run([sys.executable, "-m", "tracker", *where, "demo"], cwd=ROOT, check=True, capture_output=True)
     port = free_port()
