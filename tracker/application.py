@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import OperationalError, PersistenceError, RecordConflictError
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.persistence import OperationalError, PersistenceError, RecordConflictError, Recording
+from eventsourcing.utils import Environment
 
 from events import CommitmentEvent, EventCorrected, EventRetracted, Fact
 from tracker.aggregates import EventIdClaimed, Stream, claim_id, project_stream, stream_id
@@ -24,6 +25,7 @@ from tracker.errors import (
     UnknownEvent,
     UnknownMeeting,
 )
+from tracker.keys import check_key, marker
 from tracker.persistence import first_records
 from tracker.status import Status, evaluate
 
@@ -65,13 +67,35 @@ class Tracker(Application[UUID]):
         for attempt in range(20):
             try:
                 super().__init__(env={**self.env, **store.environment()})
-                return
+                break
             except PersistenceError as error:
                 # Processes starting together race to create the same tables and functions.
                 racing = any(w in str(error) for w in ("concurrently", "already exists", "deadlock"))
                 if not racing or attempt == 19:
                     raise StoreUnavailable(f"cannot open the store {store.label}: {error}") from None
                 time.sleep(random.uniform(0.01, 0.1))
+        try:
+            self._key_marked = check_key(self, store.key_variable)
+        except TrackerError:
+            self.close()
+            raise
+
+    def construct_env(self, name: str, env: dict[str, str] | None = None) -> Environment:
+        """The store's settings only: eventsourcing would also read os.environ, where our
+        TRACKER_CIPHER_KEY (``CIPHER_KEY`` behind the app's name) overrides the key chosen
+        for the store (rotate-key opens its new store under another variable's key)."""
+        return Environment(name, {**type(self).env, **(env or {})})
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        """Every save: the first one of a store not marked yet marks it with its key, in
+        the same transaction (two first writers conflict on the marker: the loser retries
+        and finds the winner's key)."""
+        if not self._key_marked and processing_event.events:
+            if not check_key(self, self.store.key_variable):
+                processing_event.events.append(marker(self.mapper.cipher))
+        recordings = super()._record(processing_event)
+        self._key_marked = self._key_marked or bool(recordings)
+        return recordings
 
     # -- writing ---------------------------------------------------------------
 

@@ -27,6 +27,8 @@ class Store:
 
     location: str
     views: Path
+    # The environment variable that holds its encryption key (another for a copy's new key).
+    key_variable: str = KEY_VARIABLE
 
     @property
     def is_postgres(self) -> bool:
@@ -48,6 +50,9 @@ class Store:
 
     def environment(self) -> dict[str, str]:
         """eventsourcing's settings for this store."""
+        from tracker.keys import valid_key
+
+        key = valid_key(self.key_variable)  # first: a bad key creates nothing
         env: dict[str, str] = {}
         if self.is_postgres:
             parts = urlsplit(self.location)
@@ -71,7 +76,6 @@ class Store:
                 SQLITE_DBNAME=self.location,
                 SQLITE_LOCK_TIMEOUT="60",
             )
-        key = os.environ.get(KEY_VARIABLE)
         if key:
             env.update(CIPHER_TOPIC="eventsourcing.cipher:AESCipher", CIPHER_KEY=key)
         return env

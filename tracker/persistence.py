@@ -23,6 +23,7 @@ from pydantic import BaseModel
 
 from events.base import ENVELOPE, Fact, stored_reader, upcast
 from tracker.errors import StoreUnreadable
+from tracker.keys import MARKER_TOPIC, StoreKeyMarked
 
 
 @cache
@@ -72,7 +73,7 @@ class PydanticMapper(Mapper):
         stored = self.transcoder.encode(state)
         if self.compressor:
             stored = self.compressor.compress(stored)
-        if self.cipher:
+        if self.cipher and cls is not StoreKeyMarked:  # the marker says which key: in clear text
             stored = self.cipher.encrypt(stored)
         return StoredEvent(
             originator_id=domain_event.originator_id,
@@ -85,7 +86,7 @@ class PydanticMapper(Mapper):
         """The event class, its current-version fields from stored bytes, and whether they
         had to be upcast."""
         try:
-            if self.cipher:
+            if self.cipher and topic != MARKER_TOPIC:
                 stored = self.cipher.decrypt(stored)
             if self.compressor:
                 stored = self.compressor.decompress(stored)

@@ -28,8 +28,8 @@ def test_with_a_key_the_store_holds_no_readable_title(store_url, tmp_path, monke
     assert "Mutual exemption from visa requirements" in board.stdout
     monkeypatch.delenv("TRACKER_CIPHER_KEY")
     refused = runner.invoke(app, ["--db", store_url, "--views", str(tmp_path / "v2.db"), "export"])
-    assert refused.exit_code == 6
-    assert refused.stderr.startswith("tracker: error: cannot read a stored event (encrypted store? set TRACKER_CIPHER_KEY)")
+    assert (refused.exit_code, refused.stderr) == (
+        6, "tracker: error: this store is encrypted: set TRACKER_CIPHER_KEY to its key\n")
 
 
 def test_without_a_key_the_title_is_in_the_file(tmp_path):

@@ -302,8 +302,9 @@ def test_a_worker_that_cannot_read_the_store_fails_the_rebuild_with_its_reason_a
     app.record_many([parse_line(registered("visa")), fact("DocumentSigned", "s", instrument="agreement")])
     rebuild(app, store.views, workers=2)
     before = dump(store.views)
-    monkeypatch.setenv("TRACKER_CIPHER_KEY", AESCipher.create_key(num_bytes=32))  # not the store's
-    with pytest.raises(StoreUnreadable, match="wrong TRACKER_CIPHER_KEY"):
-        rebuild(Tracker(store), store.views, workers=2)
+    reader = Tracker(store)
+    monkeypatch.setenv("TRACKER_CIPHER_KEY", AESCipher.create_key(num_bytes=32))  # the workers': not the store's
+    with pytest.raises(StoreUnreadable, match="TRACKER_CIPHER_KEY is not this store's key"):
+        rebuild(reader, store.views, workers=2)
     assert dump(store.views) == before
     assert not list(tmp_path.glob("views.db.rebuilding*"))

@@ -39,7 +39,7 @@ COMMAND_MODULES = {
     "demo": "data", "export": "data", "import": "data", "rebuild": "data", "schema": "data",
     "history": "queries", "indicators": "queries", "meetings": "queries", "parties": "queries",
     "status": "queries", "timeline": "queries",
-    "follow": "store", "keygen": "store", "verify": "store",
+    "follow": "store", "keygen": "store", "rotate-key": "store", "verify": "store",
     "report": "share", "serve": "share",
     "record": "record",
 }

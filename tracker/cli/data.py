@@ -6,9 +6,9 @@ import json
 import shutil
 import sys
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, TextIO
 
 import typer
 
@@ -133,22 +133,47 @@ def export(
     ctx: typer.Context,
     file: Annotated[str | None, typer.Argument(help="Write here instead of stdout.")] = None,
 ) -> None:
-    """Export every event as JSON Lines, in recording order, that 'tracker import' reads back unchanged."""
+    """Export every event as JSON Lines, in recording order, that 'tracker import' reads back
+    unchanged. The file is readable by its owner only, and appears only once complete."""
     import orjson
 
     app_ = open_tracker(ctx)
-    out = open(file, "wb") if file else sys.stdout.buffer
     count = 0
-    try:
+    with private_output(file) as out:
         for _, fact in app_.facts():
             out.write(orjson.dumps(fact.to_line()) + b"\n")
             count += 1
-    finally:
-        if file:
-            out.close()
-        else:
-            out.flush()
-    say(f"exported {count} events")
+    if app_.mapper.cipher:
+        say(f"exported {count} events in clear text (the store is encrypted; the export is not)")
+    else:
+        say(f"exported {count} events")
+
+
+@contextmanager
+def private_output(file: str | None) -> Iterator[BinaryIO]:
+    """stdout, or a new file readable by its owner only, written beside ``file`` and renamed
+    into place only when complete (removed on failure)."""
+    import os
+    import tempfile
+
+    if not file:
+        try:
+            yield sys.stdout.buffer
+        finally:
+            sys.stdout.buffer.flush()
+        return
+    target = Path(file)
+    try:
+        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
+    except OSError as error:
+        raise InvalidInput(f"cannot write {file}: {error.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as out:
+            yield out
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 @app.command(epilog="Example:\n\n  tracker rebuild")

@@ -1,8 +1,9 @@
-"""Commands about the store itself: verify it, follow it, make an encryption key."""
+"""Commands about the store itself: verify it, follow it, make an encryption key, change it."""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -94,3 +95,52 @@ def keygen() -> None:
     from eventsourcing.cipher import AESCipher
 
     print(AESCipher.create_key(num_bytes=32))
+
+
+@app.command("rotate-key", epilog="Example (the store's key in TRACKER_CIPHER_KEY):\n\n"
+             "  export TRACKER_NEW_CIPHER_KEY=$(tracker keygen)\n\n"
+             "  tracker --db tracker.db rotate-key --to tracker-rekeyed.db")
+def rotate_key(
+    ctx: typer.Context,
+    to: Annotated[str, typer.Option("--to", metavar="NEW_STORE", show_default=False,
+                                    help="A new, empty store: a SQLite file or a PostgreSQL URL.")],
+) -> None:
+    """Copy every event into a new store under the key in TRACKER_NEW_CIPHER_KEY (unset: in
+    clear text), all or nothing, and verify the copy. The store itself is left unchanged:
+    once the copy is verified, use the new store and key and delete the old store. With
+    TRACKER_CIPHER_KEY unset it encrypts a clear-text store."""
+    import dataclasses
+    import os
+
+    from tracker.application import Tracker
+    from tracker.config import resolve_store
+    from tracker.errors import InvalidInput
+    from tracker.keys import NEW_KEY_VARIABLE, copy_under_new_key, valid_key
+    from tracker.verify import verify as check
+
+    old = store(ctx)
+    new = dataclasses.replace(resolve_store(to), key_variable=NEW_KEY_VARIABLE)
+    new_key = valid_key(NEW_KEY_VARIABLE)
+    if new_key == valid_key(old.key_variable):
+        raise InvalidInput(f"{NEW_KEY_VARIABLE} is the store's key already: set it to a new one ('tracker keygen')")
+    same_file = not old.is_postgres and not new.is_postgres and os.path.realpath(old.location) == os.path.realpath(new.location)
+    if old.location == new.location or same_file:
+        raise InvalidInput("--to names the store itself: give a new, empty store")
+    created = not new.is_postgres and not os.path.exists(new.location)
+    source = open_tracker(ctx)
+    try:
+        target = Tracker(new)
+        copied = copy_under_new_key(source, target)
+        target.close()
+        report = check(Tracker(new))
+        if report.problems:
+            raise TrackerError(f"the copy in {new.label} does not verify ({report.problems[0]});"
+                               f" {old.label} is unchanged")
+    except BaseException:
+        if created:
+            for suffix in ("", "-wal", "-shm"):
+                Path(new.location + suffix).unlink(missing_ok=True)
+        raise
+    under = f"under the key in {NEW_KEY_VARIABLE}" if new_key else "in clear text"
+    say(f"copied {copied} records ({report.events} events) to {new.label} {under} and verified them;"
+        f" {old.label} is unchanged: switch to the new store and key, then delete it")
