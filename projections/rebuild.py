@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -25,6 +26,7 @@ import sqlite_utils
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from events import CommitmentEvent, EventCorrected, EventRetracted, Fact
+from projections.read import damage
 from projections.runner import (
     FACT_TOPICS,
     catch_up,
@@ -38,6 +40,7 @@ from projections.runner import (
     write_rows,
 )
 from projections.schema import INDEXES
+from projections.views_file import DamagedViews, claim, says_damaged
 from tracker.errors import StoreUnavailable
 from tracker.status import evaluate
 
@@ -56,7 +59,8 @@ def rebuild(app: Any, path: Path, progress: Callable[[int], None] | None = None,
     """Build every read model from scratch beside the old file, then swap it in.
 
     ``progress`` is told how many facts are done (of ``count_facts(app)``); ``workers``:
-    see ``project_streams``."""
+    see ``project_streams``. Only a file of read models (or a damaged one) is replaced: see ``claim``."""
+    claim(path, app.store)
     fresh = path.with_name(path.name + ".rebuilding")
     leftovers = (fresh, Path(f"{fresh}-wal"), Path(f"{fresh}-shm"))
     for leftover in leftovers:
@@ -73,6 +77,7 @@ def rebuild(app: Any, path: Path, progress: Callable[[int], None] | None = None,
         count += catch_up(app, db)  # what was recorded while the streams were read
         db.execute("PRAGMA synchronous=FULL")
         db.execute("PRAGMA journal_mode=WAL")
+        claim(path, app.store)  # still ours (or gone) now that it is replaced
     except BaseException:
         db.close()
         for leftover in leftovers:
@@ -85,6 +90,25 @@ def rebuild(app: Any, path: Path, progress: Callable[[int], None] | None = None,
         stale.unlink(missing_ok=True)
     os.replace(fresh, path)
     return count
+
+
+def caught_up(app: Any, path: Path, notice: Callable[[str], None], known: Any = None) -> None:
+    """Bring the read models at ``path`` up to the store's latest fact (see ``catch_up``); a
+    damaged file is rebuilt from the events instead, saying so to ``notice``."""
+    try:
+        db = open_views(path, app.store)
+        try:
+            catch_up(app, db, known=known)
+        finally:
+            db.close()
+        found = damage(path)
+        if found:
+            raise DamagedViews(path, found)
+    except (DamagedViews, sqlite3.DatabaseError) as error:
+        if not isinstance(error, DamagedViews) and not says_damaged(error):
+            raise
+        notice(f"the read-model file {path} was damaged; rebuilding it from the events")
+        rebuild(app, path)
 
 
 def project_streams(app: Any, db: sqlite_utils.Database, progress: Callable[[int], None] | None = None,
