@@ -1,4 +1,4 @@
-"""Which files the tracker may write its read models into.
+"""Which files the tracker may write its read models into, and one rebuild of a file at a time.
 
 The read models can always be made again from the events, so a damaged read-model file is
 ours to replace; any other file is not. A file is proven ours by the marker every
@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -92,3 +95,30 @@ def claim(path: Path, store: Store | None = None) -> str:
         return "ours"  # a database with nothing in it has nothing to lose
     raise InvalidInput(f"{path} is not a read-model file of this tracker (a SQLite database with other tables):"
                        " name another file with --views")
+
+
+@contextmanager
+def rebuilding(path: Path, say: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Held while ``path`` is rebuilt: one rebuild of a file at a time (the next waits, saying
+    so). Temporary files left by a rebuild that was killed are removed once it is held."""
+    import fcntl
+
+    lock = path.with_name(path.name + ".lock")
+    fd = os.open(lock, os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            (say or _stderr)(f"waiting for another rebuild of {path} to finish")
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        for leftover in path.parent.glob("*"):
+            if leftover.name.startswith(path.name + ".rebuilding"):
+                leftover.unlink(missing_ok=True)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _stderr(message: str) -> None:
+    sys.stdout.flush()
+    sys.stderr.write(message + "\n")

@@ -1,14 +1,16 @@
-"""The read-model file: only ever one the tracker made, never the store; a damaged one
-rebuilt from the events."""
+"""The read-model file: only ever one the tracker made, never the store; one rebuild at a
+time; a damaged one rebuilt from the events."""
 
 from __future__ import annotations
 
 import json
 import os
 import resource
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,8 @@ from typer.testing import CliRunner
 
 from projections.read import QUICK_CHECK_UP_TO
 from projections.runner import catch_up, open_views
-from tests.integration.test_crashes import ROOT
+from projections.views_file import rebuilding
+from tests.integration.test_crashes import ROOT, big_history
 from tests.rows import fingerprint
 from tests.views import dump
 from tracker.cli import app
@@ -116,6 +119,103 @@ def test_read_models_made_before_the_marker_are_still_recognised_and_used(demo_s
     timeline = run("--db", demo_store, "--views", str(views), "timeline", "--json")
     assert len(json.loads(timeline.stdout)) == 27
     assert run("--db", demo_store, "--views", str(views), "rebuild").exit_code == 0
+
+
+# -- 2. one rebuild at a time ---------------------------------------------------------------
+
+
+@pytest.fixture
+def big_store(tmp_path: Path) -> str:
+    store = str(tmp_path / "big.db")
+    done = tracker("--db", store, "import", str(big_history(tmp_path / "h.jsonl", "b")))
+    assert done.returncode == 0, done.stderr
+    return store
+
+
+def test_two_rebuilds_at_once_both_finish_and_leave_complete_read_models(big_store, tmp_path):
+    views = Path(big_store).with_name("big.views.db")
+    complete = dump(views)
+    rebuilds = [subprocess.Popen([sys.executable, "-m", "tracker", "--db", big_store, "rebuild"], cwd=ROOT,
+                                 stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    for process in rebuilds:
+        assert process.wait(timeout=120) == 0, process.stderr.read()
+    assert dump(views) == complete
+    status = tracker("--db", big_store, "status", "--json")
+    assert status.returncode == 0, status.stderr
+    assert len(json.loads(status.stdout)) == 20
+    assert not [p.name for p in tmp_path.iterdir() if ".rebuilding" in p.name]
+
+
+def test_a_rebuild_waits_for_the_one_under_way_and_says_so(demo_store, tmp_path):
+    views = tmp_path / "events.views.db"
+    with rebuilding(views):
+        waiting = subprocess.Popen([sys.executable, "-m", "tracker", "--db", demo_store, "rebuild"], cwd=ROOT,
+                                   stderr=subprocess.PIPE, text=True)
+        time.sleep(3)
+        assert waiting.poll() is None
+    assert waiting.wait(timeout=60) == 0
+    assert waiting.stderr.read().splitlines() == [f"waiting for another rebuild of {views} to finish",
+                                                  "rebuilt the read models from 26 events"]
+
+
+def test_the_leftovers_of_killed_rebuilds_are_removed_by_the_next(demo_store, tmp_path):
+    leftovers = [tmp_path / name for name in ("events.views.db.rebuilding", "events.views.db.rebuilding-wal",
+                                              "events.views.db.rebuilding-k2j4h1", "events.views.db.rebuilding-k2j4h1-shm")]
+    for leftover in leftovers:
+        leftover.write_bytes(b"half a rebuild")
+    assert run("--db", demo_store, "rebuild").exit_code == 0
+    assert not [leftover for leftover in leftovers if leftover.exists()]
+
+
+REBUILD_WITH_TWO_WORKERS = """
+import sys
+from pathlib import Path
+from projections.rebuild import rebuild
+from tracker.application import Tracker
+from tracker.config import resolve_store
+store = resolve_store(sys.argv[1], sys.argv[2])
+rebuild(Tracker(store), store.views, workers=2)
+"""
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if entry.name.isdigit() and int(fields[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the process table in /proc")
+def test_a_rebuild_killed_mid_way_leaves_no_worker_process_behind(store_url, tmp_path):
+    done = tracker("--db", store_url, "--views", str(tmp_path / "views.db"), "import",
+                   str(big_history(tmp_path / "h.jsonl", "w")))
+    assert done.returncode == 0, done.stderr
+    for attempt in range(3):
+        writer = subprocess.Popen([sys.executable, "-c", REBUILD_WITH_TWO_WORKERS, store_url,
+                                   str(tmp_path / "views.db")], cwd=ROOT, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while len(workers := children(writer.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(workers) >= 2
+        time.sleep(0.2 * attempt)
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+        deadline = time.monotonic() + 5
+        while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [pid for pid in workers if alive(pid)], f"attempt {attempt}: workers left running"
 
 
 # -- 3. a damaged read-model file ------------------------------------------------------------
