@@ -104,6 +104,7 @@ def rebuilding(path: Path, say: Callable[[str], None] | None = None) -> Iterator
     import fcntl
 
     lock = path.with_name(path.name + ".lock")
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(lock, os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)
     try:
         try:

@@ -158,6 +158,13 @@ def test_a_rebuild_waits_for_the_one_under_way_and_says_so(demo_store, tmp_path)
                                                   "rebuilt the read models from 26 events"]
 
 
+def test_a_rebuild_into_a_folder_not_made_yet_makes_it(demo_store, tmp_path):
+    views = tmp_path / "new" / "folder" / "views.db"
+    result = run("--db", demo_store, "--views", str(views), "rebuild")
+    assert result.exit_code == 0, result.stderr
+    assert len(dump(views)["commitments"]) == 10
+
+
 def test_the_leftovers_of_killed_rebuilds_are_removed_by_the_next(demo_store, tmp_path):
     leftovers = [tmp_path / name for name in ("events.views.db.rebuilding", "events.views.db.rebuilding-wal",
                                               "events.views.db.rebuilding-k2j4h1", "events.views.db.rebuilding-k2j4h1-shm")]
