@@ -6,6 +6,7 @@ import sqlite3
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from projections.schema import built_here
 
@@ -27,10 +28,30 @@ BOARD_COLUMNS = [
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    db = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)  # quoted: a name may hold ? or #
     db.row_factory = sqlite3.Row
     db.execute("PRAGMA busy_timeout=60000")
     return db
+
+
+# Read-model files up to this size are checked (PRAGMA quick_check) before each read: about
+# 1 ms a megabyte, so 8 ms at most; the 120 MB file of 200,000 events would take 0.12 s, as
+# long as the whole read. Larger files are judged damaged when SQLite says so.
+QUICK_CHECK_UP_TO = 8 * 1024 * 1024
+
+
+def damage(path: Path) -> str | None:
+    """What SQLite's quick check finds wrong in a small read-model file (None: nothing, or not checked)."""
+    try:
+        if path.stat().st_size > QUICK_CHECK_UP_TO:
+            return None
+        with connect(path) as db:
+            found = db.execute("PRAGMA quick_check(1)").fetchone()[0]
+    except sqlite3.DatabaseError as error:
+        return str(error)
+    except OSError:
+        return None
+    return None if found == "ok" else found
 
 
 def views_position(path: Path) -> tuple[int, str | None] | None:

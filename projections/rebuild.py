@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sqlite3
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from datetime import date
 from multiprocessing.connection import Connection, wait
@@ -25,6 +27,7 @@ import sqlite_utils
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from events import CommitmentEvent, EventCorrected, EventRetracted, Fact
+from projections.read import damage
 from projections.runner import (
     FACT_TOPICS,
     catch_up,
@@ -38,6 +41,7 @@ from projections.runner import (
     write_rows,
 )
 from projections.schema import INDEXES
+from projections.views_file import DamagedViews, claim, rebuilding, says_damaged
 from tracker.errors import StoreUnavailable
 from tracker.status import evaluate
 
@@ -52,39 +56,71 @@ TABLES_WRITTEN = ("streams", "timeline", "commitments", "commitment_states", "co
 
 
 def rebuild(app: Any, path: Path, progress: Callable[[int], None] | None = None,
-            workers: int | None = None) -> int:
+            workers: int | None = None, notice: Callable[[str], None] | None = None) -> int:
     """Build every read model from scratch beside the old file, then swap it in.
 
     ``progress`` is told how many facts are done (of ``count_facts(app)``); ``workers``:
-    see ``project_streams``."""
-    fresh = path.with_name(path.name + ".rebuilding")
-    leftovers = (fresh, Path(f"{fresh}-wal"), Path(f"{fresh}-shm"))
-    for leftover in leftovers:
-        leftover.unlink(missing_ok=True)
-    db = open_views(fresh)
-    try:
-        # Nothing reads this file before it is complete: no page needs to reach the disk
-        # before the end, nor a journal (an error removes it; a crash leaves it for the
-        # next rebuild to remove). Waiting for the disk at every checkpoint took a third of
-        # a large rebuild's time; writing each page twice (log, then file), a tenth of the rest.
-        db.execute("PRAGMA journal_mode=OFF")
-        db.execute("PRAGMA synchronous=OFF")
-        count = project_streams(app, db, progress, workers)
-        count += catch_up(app, db)  # what was recorded while the streams were read
-        db.execute("PRAGMA synchronous=FULL")
-        db.execute("PRAGMA journal_mode=WAL")
-    except BaseException:
-        db.close()
-        for leftover in leftovers:
-            leftover.unlink(missing_ok=True)
-        raise
-    db.close()
-    with open(fresh, "rb+") as written:
-        os.fsync(written.fileno())
-    for stale in (Path(f"{path}-wal"), Path(f"{path}-shm")):
-        stale.unlink(missing_ok=True)
-    os.replace(fresh, path)
+    see ``project_streams``; ``notice``: told when this waits for another rebuild of the
+    same file. Only a file of read models (or a damaged one) is replaced: see ``claim``."""
+    claim(path, app.store)
+    with rebuilding(path, notice):
+        fresh = _temporary(path)
+        leftovers = (fresh, Path(f"{fresh}-wal"), Path(f"{fresh}-shm"))
+        try:
+            db = open_views(fresh)
+        except BaseException:
+            fresh.unlink(missing_ok=True)
+            raise
+        try:
+            # Nothing reads this file before it is complete: no page needs to reach the disk
+            # before the end, nor a journal (an error removes it; a crash leaves it for the
+            # next rebuild to remove). Waiting for the disk at every checkpoint took a third of
+            # a large rebuild's time; writing each page twice (log, then file), a tenth of the rest.
+            db.execute("PRAGMA journal_mode=OFF")
+            db.execute("PRAGMA synchronous=OFF")
+            count = project_streams(app, db, progress, workers)
+            count += catch_up(app, db)  # what was recorded while the streams were read
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA journal_mode=WAL")
+            db.close()
+            with open(fresh, "rb+") as written:
+                os.fsync(written.fileno())
+            claim(path, app.store)  # still ours (or gone) now that it is replaced
+        except BaseException:
+            db.close()
+            for leftover in leftovers:
+                leftover.unlink(missing_ok=True)
+            raise
+        for stale in (Path(f"{path}-wal"), Path(f"{path}-shm")):
+            stale.unlink(missing_ok=True)
+        os.replace(fresh, path)
     return count
+
+
+def caught_up(app: Any, path: Path, notice: Callable[[str], None], known: Any = None) -> None:
+    """Bring the read models at ``path`` up to the store's latest fact (see ``catch_up``); a
+    damaged file is rebuilt from the events instead, saying so to ``notice``."""
+    try:
+        db = open_views(path, app.store)
+        try:
+            catch_up(app, db, known=known)
+        finally:
+            db.close()
+        found = damage(path)
+        if found:
+            raise DamagedViews(path, found)
+    except (DamagedViews, sqlite3.DatabaseError) as error:
+        if not isinstance(error, DamagedViews) and not says_damaged(error):
+            raise
+        notice(f"the read-model file {path} was damaged; rebuilding it from the events")
+        rebuild(app, path, notice=notice)
+
+
+def _temporary(path: Path) -> Path:
+    """A new, private file beside ``path`` that no other rebuild writes into."""
+    fd, name = tempfile.mkstemp(prefix=path.name + ".rebuilding-", dir=path.parent)
+    os.close(fd)
+    return Path(name)
 
 
 def project_streams(app: Any, db: sqlite_utils.Database, progress: Callable[[int], None] | None = None,
@@ -145,10 +181,11 @@ def _batches(app: Any, last: int, part: tuple[int, int] = (0, 1)) -> Iterator[Ro
     yield rows.take(), count
 
 
-def _worker(store: Any, last: int, part: tuple[int, int], results: Connection) -> None:
+def _worker(store: Any, last: int, part: tuple[int, int], results: Connection, writer: int) -> None:
     """A worker process: its part of the streams' rows, sent to the writer batch by batch."""
     import gc
 
+    _die_with(writer)
     from tracker.application import Tracker
 
     gc.disable()  # as in bulk_work: the job makes no cyclic garbage worth the walks
@@ -166,6 +203,29 @@ def _worker(store: Any, last: int, part: tuple[int, int], results: Connection) -
         results.close()
 
 
+def _die_with(writer: int) -> None:
+    """Ends this worker as soon as the writer process ``writer`` is gone: killed, it would
+    leave the worker blocked for minutes sending to a pipe that a sibling still holds open."""
+    if sys.platform == "linux":
+        import ctypes
+        import signal
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    else:
+        import threading
+        import time
+
+        def watch() -> None:
+            while os.getppid() == writer:
+                time.sleep(0.5)
+            os._exit(1)
+
+        threading.Thread(target=watch, daemon=True).start()
+    if os.getppid() != writer:  # gone before the request above
+        os._exit(1)
+
+
 def _batches_from_workers(store: Any, last: int, workers: int) -> Iterator[RowBatch]:
     """The rows of every stream, made by ``workers`` processes, as they arrive.
 
@@ -181,7 +241,8 @@ def _batches_from_workers(store: Any, last: int, workers: int) -> Iterator[RowBa
     try:
         for k in range(workers):
             receiver, sender = context.Pipe(duplex=False)
-            process = context.Process(target=_worker, args=(store, last, (k, workers), sender), daemon=True)
+            process = context.Process(target=_worker, args=(store, last, (k, workers), sender, os.getpid()),
+                                      daemon=True)
             process.start()
             sender.close()
             processes.append(process)

@@ -7,11 +7,12 @@ moves every read model's position: a crash leaves the tables at a page boundary.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import sqlite_utils
@@ -29,9 +30,13 @@ from events import (
     world_period,
 )
 from projections.schema import BUILT_BY, INDEXES, READ_MODELS, TABLES, VIEWS, built_here
+from projections.views_file import APPLICATION_ID, DamagedViews, claim, says_damaged
 from tracker.config import make_private
 from tracker.persistence import bind_quickly
 from tracker.status import RANK, Status, effective_events, evaluate, world_key
+
+if TYPE_CHECKING:
+    from tracker.config import Store
 
 BATCH = 1000
 # Only facts are projected: the store's other records (event-id claims) are skipped by the query.
@@ -41,14 +46,32 @@ WORDING = frozenset({"note", "milestone", "place", "signatories", "university", 
                      "stay_days", "max_days_per_period", "period_days", "approximate", "currency", "count"})
 
 
-def open_views(path: Path) -> sqlite_utils.Database:
-    """The read-model database, with its tables created if missing."""
+def open_views(path: Path, store: Store | None = None) -> sqlite_utils.Database:
+    """The read-model database, with its tables created if missing.
+
+    Only a file proven to hold read models (see ``views_file.claim``) is opened; one that
+    SQLite cannot read raises DamagedViews. ``store``: the read models' store, which
+    they must not overwrite."""
+    if claim(path, store) == "damaged":
+        raise DamagedViews(path, "not a database")
     bind_quickly()
     make_private(path)
     db = sqlite_utils.Database(path)
+    try:
+        return _prepare(db)
+    except sqlite3.DatabaseError as error:
+        db.close()
+        if says_damaged(error):
+            raise DamagedViews(path, str(error)) from None
+        raise
+
+
+def _prepare(db: sqlite_utils.Database) -> sqlite_utils.Database:
+    db.execute("PRAGMA busy_timeout=60000")
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
-    db.execute("PRAGMA busy_timeout=60000")
+    if db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+        db.execute(f"PRAGMA application_id = {APPLICATION_ID}")  # the mark that proves the file ours
     tables = set(db.table_names())
     if "meta" in tables:
         if not built_here(dict(db.execute("SELECT key, value FROM meta").fetchall())):

@@ -92,14 +92,37 @@ def resolve_store(db: str | None = None, views: str | None = None) -> Store:
     """The store named by --db, else $TRACKER_DB, else the per-user default."""
     location = db or os.environ.get(DB_VARIABLE) or str(data_dir() / "tracker.db")
     views = views or os.environ.get(VIEWS_VARIABLE)
-    if views:
-        views_path = Path(views)
-    elif location.startswith(("postgresql://", "postgres://")):
+    views_path = Path(views) if views else default_views(location)
+    refuse_store_as_views(location, views_path)
+    return Store(location=location, views=views_path)
+
+
+def default_views(location: str) -> Path:
+    """Where the read models of a store live unless --views or $TRACKER_VIEWS says otherwise."""
+    if location.startswith(("postgresql://", "postgres://")):
         import hashlib  # here: loading OpenSSL costs every command 4 ms
 
         tag = hashlib.sha256(location.encode()).hexdigest()[:12]
-        views_path = data_dir() / f"views-{tag}.db"
-    else:
-        path = Path(location)
-        views_path = path.with_name(path.stem + ".views.db")
-    return Store(location=location, views=views_path)
+        return data_dir() / f"views-{tag}.db"
+    path = Path(location)
+    return path.with_name(path.stem + ".views.db")
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file (through links too, when it exists)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return a.resolve() == b.resolve()
+
+
+def refuse_store_as_views(location: str, views: Path) -> None:
+    """InvalidInput if the read-model file or its journal would be the SQLite store or one of its own files."""
+    from tracker.errors import InvalidInput
+
+    if location.startswith(("postgresql://", "postgres://")):
+        return
+    suffixes = ("", "-wal", "-shm", "-journal")
+    if any(same_file(Path(f"{views}{a}"), Path(location + b)) for a in suffixes for b in suffixes):
+        raise InvalidInput(f"the read-model file {views} would overwrite the event store {location}:"
+                           " name a file of its own with --views")

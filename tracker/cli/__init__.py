@@ -142,9 +142,11 @@ def options(
     ),
 ) -> None:
     """Track what governments sign and whether it happens."""
+    from projections.views_file import claim
     from tracker.config import resolve_store
 
     ctx.obj = resolve_store(db, views)
+    claim(ctx.obj.views, ctx.obj)  # before anything is recorded: a file not ours is refused up front
 
 
 __all__ = ["app", "main", "COMMAND_MODULES"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,10 +13,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tracker.config import Store
-from tracker.errors import InvalidInput
+from tracker.errors import InvalidInput, StoreUnavailable
 
 if TYPE_CHECKING:
     from tracker.application import Tracker
+
+# What SQLite says when a read-model file cannot be written: the disk or its permissions.
+CANNOT_WRITE = ("full", "disk i/o", "readonly", "read-only", "unable to open", "locked")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 CsvOption = Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")]
@@ -116,24 +120,44 @@ def progress_bar(total: int, label: str) -> Any:
 
 def catch_up_views(ctx: typer.Context, app: Tracker | None = None, recorded: Any = None) -> Path:
     """Bring the read models up to the store's latest event and return their file."""
-    from projections.runner import catch_up, open_views
+    from projections.rebuild import caught_up
 
     s = store(ctx)
-    app = app or open_tracker(ctx)
-    db = open_views(s.views)
-    try:
-        catch_up(app, db, known=recorded)
-    finally:
-        db.close()
+    caught_up(app or open_tracker(ctx), s.views, say, known=recorded)
     return s.views
 
 
 def fresh_views(ctx: typer.Context) -> Path:
     """The read-model file, caught up first only when the store has moved on."""
-    from projections.read import store_position, views_position
+    from projections.read import damage, store_position, views_position
 
     s = store(ctx)
     seen = views_position(s.views)
-    if seen is not None and not s.is_postgres and store_position(s.location) == seen:
+    if seen is not None and not s.is_postgres and store_position(s.location) == seen and not damage(s.views):
         return s.views
-    return catch_up_views(ctx)
+    try:
+        return catch_up_views(ctx)
+    except sqlite3.OperationalError as error:
+        if not any(word in str(error).lower() for word in CANNOT_WRITE):
+            raise
+        if seen is None:
+            raise StoreUnavailable(f"cannot write the read-model file {s.views} ({error}):"
+                                   " free some space or allow writing there, then run the command again") from None
+        say(f"warning: the read models could not be brought up to date ({error}); what follows may be stale")
+        return s.views
+
+
+@contextmanager
+def reading_views(ctx: typer.Context) -> Iterator[sqlite3.Connection]:
+    """The read models, up to date, for queries; a file found damaged while they run is named, with the remedy."""
+    from projections import read
+    from projections.views_file import DamagedViews, says_damaged
+
+    path = fresh_views(ctx)
+    try:
+        with read.connect(path) as db:
+            yield db
+    except sqlite3.DatabaseError as error:
+        if says_damaged(error):
+            raise DamagedViews(path, str(error)) from None
+        raise

@@ -187,7 +187,8 @@ def rebuild(ctx: typer.Context) -> None:
     total = count_facts(app_)
     with bulk_work(), progress_bar(total, "rebuilding") as bar:
         task = bar.add_task("rebuilding", total=total)
-        count = rebuild_views(app_, store(ctx).views, progress=lambda done: bar.update(task, completed=done))
+        count = rebuild_views(app_, store(ctx).views, progress=lambda done: bar.update(task, completed=done),
+                              notice=say)
     say(f"rebuilt the read models from {count} events")
 
 

@@ -13,10 +13,10 @@ from tracker.cli.common import (
     CsvOption,
     JsonOption,
     KnownAtOption,
-    fresh_views,
     open_tracker,
     parse_as_of,
     parse_known_at,
+    reading_views,
 )
 from tracker.cli.output import choose, emit
 from tracker.errors import InvalidInput, UnknownCommitment
@@ -73,7 +73,7 @@ def status(
     if day is None and moment is None:
         from projections import read
 
-        with read.connect(fresh_views(ctx)) as db:
+        with reading_views(ctx) as db:
             rows = read.board(db, today, **filters)
     else:
         rows = [
@@ -123,7 +123,7 @@ def history(
     if day is None and moment is None:
         from projections import read
 
-        with read.connect(fresh_views(ctx)) as db:
+        with reading_views(ctx) as db:
             if not read.commitment_exists(db, commitment):
                 raise UnknownCommitment(f"no commitment {commitment!r} (see 'tracker status')")
             rows = read.timeline(db, stream=f"commitment:{commitment}")
@@ -190,7 +190,7 @@ def timeline(
     from projections import read
 
     fmt = choose(json_, csv_)
-    with read.connect(fresh_views(ctx)) as db:
+    with reading_views(ctx) as db:
         rows = read.timeline(db, limit=limit)
     columns = ["occurred_on", "subject", "event_id", "summary", "source_title", "standing"]
     emit(rows, columns if fmt.value == "table" else read.TIMELINE_COLUMNS, fmt, title="Timeline")
@@ -209,7 +209,7 @@ def parties(
 
     fmt = choose(json_, csv_)
     today = parse_as_of(as_of) or date.today()
-    with read.connect(fresh_views(ctx)) as db:
+    with reading_views(ctx) as db:
         rows = read.parties(db, today)
     emit(rows, ["country", "institution", "commitments", "signed", "in_force", "completed", "overdue"],
          fmt, title="Parties")
@@ -226,7 +226,7 @@ def meetings(
     from projections import read
 
     fmt = choose(json_, csv_)
-    with read.connect(fresh_views(ctx)) as db:
+    with reading_views(ctx) as db:
         rows = read.meetings(db)
     columns = ["meeting_id", "title", "occurred_on", "summary", "reported", "unnamed"]
     emit(rows, columns if fmt.value == "table" else columns + ["place", "identified"], fmt,
@@ -243,7 +243,7 @@ def indicators(
     from projections import read
 
     fmt = choose(json_, csv_)
-    with read.connect(fresh_views(ctx)) as db:
+    with reading_views(ctx) as db:
         rows = read.indicators(db)
     columns = ["period", "reporter", "partner", "flow", "value", "currency", "change_pct", "source_title"]
     emit(rows, columns if fmt.value == "table" else columns + ["source_publisher", "occurred_on", "event_id"],
