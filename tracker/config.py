@@ -57,7 +57,7 @@ class Store:
         if self.is_postgres:
             parts = urlsplit(self.location)
             env.update(
-                PERSISTENCE_MODULE="eventsourcing.postgres",
+                PERSISTENCE_MODULE="tracker.postgres:PostgresFactory",
                 POSTGRES_DBNAME=parts.path.lstrip("/") or "tracker",
                 POSTGRES_HOST=parts.hostname or "localhost",
                 POSTGRES_PORT=str(parts.port or 5432),
