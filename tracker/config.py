@@ -11,6 +11,10 @@ DB_VARIABLE = "TRACKER_DB"
 VIEWS_VARIABLE = "TRACKER_VIEWS"
 HOME_VARIABLE = "TRACKER_HOME"
 KEY_VARIABLE = "TRACKER_CIPHER_KEY"
+# Seconds a command waits for another process writing to the store (or the read models)
+# before it gives up, having written nothing.
+SQLITE_LOCK_TIMEOUT = 60
+POSTGRES_LOCK_TIMEOUT = 30
 
 
 def data_dir() -> Path:
@@ -52,7 +56,7 @@ class Store:
         if self.is_postgres:
             parts = urlsplit(self.location)
             env.update(
-                PERSISTENCE_MODULE="eventsourcing.postgres",
+                PERSISTENCE_MODULE="tracker.postgres:PostgresFactory",
                 POSTGRES_DBNAME=parts.path.lstrip("/") or "tracker",
                 POSTGRES_HOST=parts.hostname or "localhost",
                 POSTGRES_PORT=str(parts.port or 5432),
@@ -60,7 +64,7 @@ class Store:
                 POSTGRES_PASSWORD=unquote(parts.password or ""),
                 POSTGRES_POOL_SIZE="2",
                 POSTGRES_MAX_OVERFLOW="4",
-                POSTGRES_LOCK_TIMEOUT="30",
+                POSTGRES_LOCK_TIMEOUT=str(POSTGRES_LOCK_TIMEOUT),
                 POSTGRES_CONNECT_TIMEOUT="5",
                 POSTGRES_SCHEMA=self.postgres_schema,
             )
@@ -69,7 +73,7 @@ class Store:
             env.update(
                 PERSISTENCE_MODULE="tracker.persistence:SQLiteFactory",
                 SQLITE_DBNAME=self.location,
-                SQLITE_LOCK_TIMEOUT="60",
+                SQLITE_LOCK_TIMEOUT=str(SQLITE_LOCK_TIMEOUT),
             )
         key = os.environ.get(KEY_VARIABLE)
         if key:
