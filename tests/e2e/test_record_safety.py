@@ -323,7 +323,9 @@ def test_a_server_killed_right_after_an_import_commits_is_told_as_recorded(serve
     took = time.monotonic() - started
     assert result.exit_code == 0, result.stderr
     assert stderr_lines(result)[-1] == "imported 5000 new events, 0 already recorded"
-    assert stderr_lines(result)[0].startswith("tracker: warning: the read models lag behind the store (")
+    warning = stderr_lines(result)[0]  # what the driver says of the lost connection varies with timing
+    assert warning.startswith("tracker: warning: the read models lag behind the store (")
+    assert warning.endswith("): the next command catches them up, or run 'tracker rebuild'")
     assert took < 15
     server.restart()
     assert len(fact_rows(server.url + "?schema=public")) == 5000
@@ -354,6 +356,8 @@ def test_a_server_killed_after_a_chunk_commits_is_told_as_recorded(server, tmp_p
     kill_after_save(monkeypatch, server, 2, after=True)
     result = run("--db", server.url, "--views", str(tmp_path / "views.db"), "import", "--chunk", "2000", str(lines))
     assert result.exit_code == 6
-    assert "lines 1 to 4000 are recorded" in stderr_lines(result)[-1]
+    assert stderr_lines(result)[-1].endswith(
+        "; nothing was written; lines 1 to 4000 are recorded (import the file again when the store answers:"
+        " what is recorded is skipped)")
     server.restart()
     assert len(fact_rows(server.url + "?schema=public")) == 4000

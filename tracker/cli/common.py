@@ -143,7 +143,7 @@ def catch_up_after_recording(ctx: typer.Context, app: Tracker, recorded: Any) ->
     except Exception as error:  # noqa: BLE001 - whatever it is, the record stands
         if os.environ.get("TRACKER_DEBUG"):
             raise
-        reason = str(error).split(";")[0].strip() or type(error).__name__
+        reason = (str(error).strip().splitlines() or [""])[0].split(";")[0].strip() or type(error).__name__
         warn(f"the read models lag behind the store ({reason}): the next command catches them up,"
              " or run 'tracker rebuild'")
         return False

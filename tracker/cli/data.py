@@ -65,7 +65,7 @@ def record_in_chunks(ctx: typer.Context, handle: TextIO, name: str, size: int) -
     returns how many events were added and how many were already recorded."""
     from itertools import islice
 
-    from tracker.errors import SaveOutcomeUnknown, TrackerError
+    from tracker.errors import SaveOutcomeUnknown, StoreUnavailable, TrackerError
 
     total = sum(1 for _ in parsed_lines(handle, name))  # a bad line stops it before any write
     handle.seek(0)
@@ -85,8 +85,9 @@ def record_in_chunks(ctx: typer.Context, handle: TextIO, name: str, size: int) -
                     error.args = (f"{name}: {lines_} may or may not be recorded: {error.cause}; {kept};"
                                   " importing the file again is safe (what is recorded is skipped)",)
                 else:
-                    error.args = (f"{name}: {lines_}: {error}; {kept} (fix it and import the file again:"
-                                  " what is recorded is skipped)",)
+                    again = ("import the file again when the store answers" if isinstance(error, StoreUnavailable)
+                             else "fix it and import the file again")
+                    error.args = (f"{name}: {lines_}: {error}; {kept} ({again}: what is recorded is skipped)",)
                 raise
             added, unchanged = added + result.added, unchanged + result.unchanged
             recorded_to = chunk[-1][0]
