@@ -262,7 +262,7 @@ class Server:
         made = subprocess.run([str(ROOT / "scripts" / "test-postgres"), "start"], env=self.env,
                               capture_output=True, text=True)
         if made.returncode != 0:
-            pytest.skip(f"cannot start a PostgreSQL server: {made.stderr.strip()}")
+            raise RuntimeError(f"cannot start a PostgreSQL server: {made.stderr.strip()}")
         return made.stdout.strip()
 
     def pg_ctl(self, *args: str) -> None:
@@ -283,13 +283,35 @@ class Server:
         subprocess.run([str(ROOT / "scripts" / "test-postgres"), "stop"], env=self.env, capture_output=True)
 
 
+def free_port() -> int:
+    """A port between 55000 and 55999 that nothing is bound to now."""
+    import random
+    import socket
+
+    for port in random.sample(range(55000, 56000), 1000):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    pytest.skip("no free port between 55000 and 55999")
+
+
 @pytest.fixture
 def server() -> Iterator[Server]:
-    if not shutil.which("pg_ctl") and not list(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl")):
+    if not list(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl")):
         pytest.skip("no PostgreSQL server installed")
-    directory = Path(f"/tmp/tracker-record-safety-{os.getpid()}")
-    own = Server(directory, 55000 + os.getpid() % 1000)
-    own.url = own.start()
+    for _ in range(5):  # a port found free may be taken by another process before the server binds it
+        port = free_port()
+        own = Server(Path(f"/tmp/tracker-record-safety-{os.getpid()}-{port}"), port)
+        try:
+            own.url = own.start()
+            break
+        except RuntimeError:
+            shutil.rmtree(own.directory, ignore_errors=True)
+    else:
+        pytest.fail("cannot start a PostgreSQL server on any of five free ports")
     try:
         yield own
     finally:
