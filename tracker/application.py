@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -10,7 +11,13 @@ from datetime import date, datetime
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.persistence import OperationalError, PersistenceError, RecordConflictError, Recording
+from eventsourcing.persistence import (
+    InterfaceError,
+    OperationalError,
+    PersistenceError,
+    RecordConflictError,
+    Recording,
+)
 from eventsourcing.utils import Environment
 
 from events import CommitmentEvent, EventCorrected, EventRetracted, Fact
@@ -19,6 +26,7 @@ from tracker.config import Store
 from tracker.errors import (
     ConcurrentChange,
     DuplicateEventId,
+    SaveOutcomeUnknown,
     StoreUnavailable,
     TrackerError,
     UnknownCommitment,
@@ -46,6 +54,14 @@ class Recorded:
     statuses: dict[str, Status] = field(default_factory=dict)
 
 
+class SaveUnconfirmed(Exception):
+    """The connection broke while saving: the save may or may not have been committed."""
+
+    def __init__(self, error: Exception, added: list[tuple[Fact, str]], result: Recorded):
+        super().__init__(str(error).strip())
+        self.added, self.result = added, result
+
+
 class Tracker(Application[UUID]):
     """Records facts about commitments and answers where each stands."""
 
@@ -68,7 +84,7 @@ class Tracker(Application[UUID]):
             try:
                 super().__init__(env={**self.env, **store.environment()})
                 break
-            except PersistenceError as error:
+            except (PersistenceError, sqlite3.Error) as error:
                 # Processes starting together race to create the same tables and functions.
                 racing = any(w in str(error) for w in ("concurrently", "already exists", "deadlock"))
                 if not racing or attempt == 19:
@@ -113,10 +129,20 @@ class Tracker(Application[UUID]):
         for attempt in range(RETRIES):
             try:
                 return self._record_all(facts, progress)
+            except SaveUnconfirmed as unconfirmed:
+                self._forget_cached_streams()
+                landed = self._landed(unconfirmed)
+                if landed is None:
+                    reason = str(unconfirmed).splitlines()[0] if str(unconfirmed) else "connection lost"
+                    raise SaveOutcomeUnknown(f"lost the store {self.store.label} while saving ({reason})") from None
+                if landed:
+                    return unconfirmed.result
+                progress = None
             except (RecordConflictError, OperationalError) as error:
                 self._forget_cached_streams()
                 if isinstance(error, OperationalError) and "locked" not in str(error):
-                    raise StoreUnavailable(f"the store failed: {error}") from None
+                    raise StoreUnavailable(f"cannot write to the store {self.store.label}: {error};"
+                                           " nothing was written") from None
                 time.sleep(random.uniform(0.005, 0.05) * min(attempt + 1, 10))
                 progress = None
             except BaseException:
@@ -156,7 +182,15 @@ class Tracker(Application[UUID]):
         touched = [s for s in streams.values() if s._pending]
         for stream in touched:
             stream.settle()
-        recordings = self.save(*touched)
+        added = [(f, s.key) for s in touched for f in s._pending]
+        if touched:
+            self._wait_for_other_writers()
+        try:
+            recordings = self.save(*touched)
+        except (OperationalError, InterfaceError) as error:
+            if not self.store.is_postgres or "lock timeout" in str(error):
+                raise  # SQLite commits all or nothing, and a lock is taken before any write
+            raise SaveUnconfirmed(error, added, result) from None
         for recording in recordings:
             result.notification_ids.append(recording.notification.id)
             if isinstance(recording.domain_event, Fact):
@@ -165,11 +199,39 @@ class Tracker(Application[UUID]):
             if stream.kind == "commitment" and stream._status is not None:
                 result.statuses[stream.name] = stream._status
             if self.snapshots and stream.version // SNAPSHOT_EVERY > stream.loaded_version // SNAPSHOT_EVERY:
-                self.snapshots.put([stream.snapshot()])
+                try:
+                    self.snapshots.put([stream.snapshot()])
+                except PersistenceError:
+                    pass  # the facts are saved: a snapshot only saves reading them, and a later write makes it
             stream.loaded_version = stream.version
         if progress:
             progress(len(facts))
         return result
+
+    def _wait_for_other_writers(self) -> None:
+        """Wait, saying so after a second, while another process writes to the store."""
+        from tracker.config import POSTGRES_LOCK_TIMEOUT, SQLITE_LOCK_TIMEOUT
+        from tracker.locks import wait_for_postgres_writer, wait_for_sqlite_writer
+
+        if self.store.is_postgres:
+            wait_for_postgres_writer(self.recorder, "the store", POSTGRES_LOCK_TIMEOUT)
+        else:
+            wait_for_sqlite_writer(self.store.location, "the store", SQLITE_LOCK_TIMEOUT)
+
+    def _landed(self, unconfirmed: SaveUnconfirmed) -> bool | None:
+        """Whether a save whose connection broke was committed, found by looking for the
+        claims of its event ids; None when the store cannot be asked."""
+        from tracker.aggregates import digest
+
+        try:
+            claims = self._claims([fact for fact, _ in unconfirmed.added])
+        except PersistenceError:
+            return None
+        found = [claims.get(fact.event_id) for fact, _ in unconfirmed.added]
+        if all(c is not None and c.stream == key and c.digest == digest(fact)
+               for c, (fact, key) in zip(found, unconfirmed.added)):
+            return True
+        return None if any(found) else False
 
     def _forget_cached_streams(self) -> None:
         """Streams changed in memory by a failed attempt must be read again from the store.

@@ -11,6 +11,10 @@ DB_VARIABLE = "TRACKER_DB"
 VIEWS_VARIABLE = "TRACKER_VIEWS"
 HOME_VARIABLE = "TRACKER_HOME"
 KEY_VARIABLE = "TRACKER_CIPHER_KEY"
+# Seconds a command waits for another process writing to the store (or the read models)
+# before it gives up, having written nothing.
+SQLITE_LOCK_TIMEOUT = 60
+POSTGRES_LOCK_TIMEOUT = 30
 
 
 def data_dir() -> Path:
@@ -65,7 +69,7 @@ class Store:
                 POSTGRES_PASSWORD=unquote(parts.password or ""),
                 POSTGRES_POOL_SIZE="2",
                 POSTGRES_MAX_OVERFLOW="4",
-                POSTGRES_LOCK_TIMEOUT="30",
+                POSTGRES_LOCK_TIMEOUT=str(POSTGRES_LOCK_TIMEOUT),
                 POSTGRES_CONNECT_TIMEOUT="5",
                 POSTGRES_SCHEMA=self.postgres_schema,
             )
@@ -74,7 +78,7 @@ class Store:
             env.update(
                 PERSISTENCE_MODULE="tracker.persistence:SQLiteFactory",
                 SQLITE_DBNAME=self.location,
-                SQLITE_LOCK_TIMEOUT="60",
+                SQLITE_LOCK_TIMEOUT=str(SQLITE_LOCK_TIMEOUT),
             )
         if key:
             env.update(CIPHER_TOPIC="eventsourcing.cipher:AESCipher", CIPHER_KEY=key)

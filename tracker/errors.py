@@ -55,3 +55,12 @@ class ConcurrentChange(TrackerError):
     """Another writer kept changing the same stream; nothing was written."""
 
     exit_code = 7
+
+
+class SaveOutcomeUnknown(StoreUnavailable):
+    """The store went away while saving, and could not be asked whether the save landed."""
+
+    def __init__(self, cause: str):
+        super().__init__(f"{cause}: it may or may not be recorded; recording it again is safe"
+                         " (what is recorded is skipped)")
+        self.cause = cause

@@ -1,4 +1,5 @@
-"""eventsourcing's PostgreSQL persistence, writing a save's records in bounded statements.
+"""eventsourcing's PostgreSQL persistence, writing a save's records in bounded statements,
+trying a save once and a read twice.
 
 A module of its own: psycopg is installed only with the postgres extra (PERSISTENCE_MODULE
 names this module for PostgreSQL stores only)."""
@@ -9,13 +10,17 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder
 from eventsourcing.postgres import PostgresFactory as LibraryPostgresFactory
 from eventsourcing.utils import retry
 
 # What one INSERT carries at most: its records' state in bytes, and how many records.
 STATEMENT_BYTES = 1_000_000
 STATEMENT_RECORDS = 1_000
+
+# A read tries twice: a pooled connection broken by a server restart fails once, and the
+# pool gives a new one. eventsourcing's ten tries (5 s each) took 40 s to report a server gone.
+_read_twice = retry((InterfaceError, OperationalError), max_attempts=2, wait=0.2)
 
 
 def bounded(stored_events: Sequence[StoredEvent]) -> Iterator[Sequence[StoredEvent]]:
@@ -33,19 +38,24 @@ def bounded(stored_events: Sequence[StoredEvent]) -> Iterator[Sequence[StoredEve
 
 class PostgresStoreRecorder(PostgresApplicationRecorder):
     """eventsourcing's PostgreSQL recorder, inserting a save's records a bounded run at a time,
-    all in one transaction, one statement after the other.
+    all in one transaction, one statement after the other; a save is tried once.
 
     The library sends them as one array parameter in pipeline mode: an import of 15,000
     facts (a parameter of several MB) hung in two runs of three, the server waiting for the
     rest of the statement while holding the events table's lock. Here every statement is
     sent whole before its result is read, and none is large. The lock, the NOTIFY and the
     order of notification ids are the library's: the table is locked before the first
-    insert, so each transaction's ids are consecutive and commit in order."""
+    insert, so each transaction's ids are consecutive and commit in order.
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    A save whose connection broke may have been committed already: the tracker looks before
+    it tries again (Tracker.record_many), so the library's retries are not taken here."""
+
+    select_notifications = _read_twice(PostgresApplicationRecorder.select_notifications.__wrapped__)  # type: ignore[attr-defined]
+    max_notification_id = _read_twice(PostgresApplicationRecorder.max_notification_id.__wrapped__)  # type: ignore[attr-defined]
+
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         if self.datastore.enable_db_functions:
-            return super().insert_events(stored_events, **kwargs)
+            return PostgresApplicationRecorder.insert_events.__wrapped__(self, stored_events, **kwargs)  # type: ignore[attr-defined]
         notification_ids: list[int] | None = None
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
             self._insert_events(curs, stored_events, **kwargs)
@@ -61,8 +71,22 @@ class PostgresStoreRecorder(PostgresApplicationRecorder):
                     notification_ids += [row["notification_id"] for row in curs.fetchall()]
         return notification_ids
 
+    def _create_table(self, curs: Any) -> None:
+        # Creating its index again would wait for a writer holding the table: the command
+        # would wait before it could say so (Tracker._wait_for_other_writers).
+        curs.execute("SELECT to_regclass(%s) AS found", [f'"{self.datastore.schema}"."{self.events_table_name}"'])
+        if curs.fetchone()["found"] is None:
+            super()._create_table(curs)
+
+
+class PostgresSnapshotRecorder(PostgresAggregateRecorder):
+    """Snapshots, saved once: one that fails is made again by a later write."""
+
+    insert_events = PostgresAggregateRecorder.insert_events.__wrapped__  # type: ignore[attr-defined]
+
 
 class PostgresFactory(LibraryPostgresFactory):
-    """The PostgreSQL persistence of eventsourcing, with the recorder above (PERSISTENCE_MODULE)."""
+    """The PostgreSQL persistence of eventsourcing, with the recorders above (PERSISTENCE_MODULE)."""
 
     application_recorder_class = PostgresStoreRecorder
+    aggregate_recorder_class = PostgresSnapshotRecorder

@@ -120,11 +120,41 @@ def progress_bar(total: int, label: str) -> Any:
 
 def catch_up_views(ctx: typer.Context, app: Tracker | None = None, recorded: Any = None) -> Path:
     """Bring the read models up to the store's latest event and return their file."""
+    from projections.read import views_position
     from projections.rebuild import caught_up
+    from tracker.config import SQLITE_LOCK_TIMEOUT
+    from tracker.locks import wait_for_sqlite_writer
 
     s = store(ctx)
-    caught_up(app or open_tracker(ctx), s.views, say, known=recorded)
+    app = app or open_tracker(ctx)
+    seen = views_position(s.views)
+    if seen is not None and seen[0] < (app.recorder.max_notification_id() or 0):
+        wait_for_sqlite_writer(s.views, "the read models", SQLITE_LOCK_TIMEOUT)
+    caught_up(app, s.views, say, known=recorded)
     return s.views
+
+
+def catch_up_after_recording(ctx: typer.Context, app: Tracker, recorded: Any) -> bool:
+    """Catch the read models up with facts just recorded. The facts are in the store whatever
+    happens here, so a failure is a warning, not an error: the next command that reads the
+    read models catches them up. Returns whether they caught up."""
+    import os
+
+    try:
+        catch_up_views(ctx, app, recorded)
+    except Exception as error:  # noqa: BLE001 - whatever it is, the record stands
+        if os.environ.get("TRACKER_DEBUG"):
+            raise
+        reason = (str(error).strip().splitlines() or [""])[0].split(";")[0].strip() or type(error).__name__
+        warn(f"the read models lag behind the store ({reason}): the next command catches them up,"
+             " or run 'tracker rebuild'")
+        return False
+    return True
+
+
+def warn(message: str) -> None:
+    """One line on stderr about something that did not stop the command."""
+    say(f"tracker: warning: {' '.join(message.split())}")
 
 
 def fresh_views(ctx: typer.Context) -> Path:

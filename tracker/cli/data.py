@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, TextIO
 import typer
 
 from tracker.cli import app
-from tracker.cli.common import bulk_work, catch_up_views, open_tracker, progress_bar, say, store
+from tracker.cli.common import bulk_work, catch_up_after_recording, open_tracker, progress_bar, say, store
 from tracker.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ def record_all(ctx: typer.Context, facts: list[Fact], label: str) -> Any:
     with progress_bar(len(facts), label) as bar:
         task = bar.add_task(label, total=len(facts))
         result = app_.record_many(facts, progress=lambda n: bar.update(task, completed=n))
-    catch_up_views(ctx, app_, result)
+    catch_up_after_recording(ctx, app_, result)
     return result
 
 
@@ -65,12 +65,13 @@ def record_in_chunks(ctx: typer.Context, handle: TextIO, name: str, size: int) -
     returns how many events were added and how many were already recorded."""
     from itertools import islice
 
-    from tracker.errors import TrackerError
+    from tracker.errors import SaveOutcomeUnknown, StoreUnavailable, TrackerError
 
     total = sum(1 for _ in parsed_lines(handle, name))  # a bad line stops it before any write
     handle.seek(0)
     app_ = open_tracker(ctx)
     added = unchanged = recorded_to = 0
+    views_caught_up = True
     lines = parsed_lines(handle, name)
     with progress_bar(total, "importing") as bar:
         task = bar.add_task("importing", total=total)
@@ -79,12 +80,19 @@ def record_in_chunks(ctx: typer.Context, handle: TextIO, name: str, size: int) -
                 result = app_.record_many([fact for _, fact in chunk])
             except TrackerError as error:
                 kept = f"lines 1 to {recorded_to} are recorded" if recorded_to else "nothing was recorded"
-                error.args = (f"{name}: lines {chunk[0][0]} to {chunk[-1][0]}: {error}; {kept}"
-                              " (fix it and import the file again: what is recorded is skipped)",)
+                lines_ = f"lines {chunk[0][0]} to {chunk[-1][0]}"
+                if isinstance(error, SaveOutcomeUnknown):
+                    error.args = (f"{name}: {lines_} may or may not be recorded: {error.cause}; {kept};"
+                                  " importing the file again is safe (what is recorded is skipped)",)
+                else:
+                    again = ("import the file again when the store answers" if isinstance(error, StoreUnavailable)
+                             else "fix it and import the file again")
+                    error.args = (f"{name}: {lines_}: {error}; {kept} ({again}: what is recorded is skipped)",)
                 raise
-            catch_up_views(ctx, app_, result)
             added, unchanged = added + result.added, unchanged + result.unchanged
             recorded_to = chunk[-1][0]
+            if views_caught_up:  # once behind, they catch up on the next command, not once a chunk
+                views_caught_up = catch_up_after_recording(ctx, app_, result)
             bar.update(task, advance=len(chunk))
     return added, unchanged
 

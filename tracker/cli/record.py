@@ -12,7 +12,6 @@ import re
 import types
 import typing
 from typing import Annotated, Any, Optional
-from uuid import uuid4
 
 import typer
 
@@ -115,7 +114,7 @@ def _parameters(model: type[Fact]) -> tuple[list[inspect.Parameter], dict[str, A
         required = info.is_required()
         helptext = (info.description or "").rstrip(".")
         if name == "event_id":
-            helptext = "Unique id of this event (default: generated)"
+            helptext = "Unique id of this event (default: made from its content, so the same fact recorded again changes nothing)"
             required = False
         if name == "source":
             for part, part_info in Source.model_fields.items():
@@ -175,8 +174,21 @@ def line_from_options(model: type[Fact], options: dict[str, Any]) -> dict[str, A
             line[name] = value
     if source:
         line["source"] = source
-    line.setdefault("event_id", f"{command_name(model.__name__)}-{uuid4().hex[:12]}")
+    if "event_id" not in line:
+        line["event_id"] = content_id(model, line)
     return line
+
+
+def content_id(model: type[Fact], line: dict[str, Any]) -> str:
+    """An event id made from what the fact says (never from when it is recorded): running
+    the same command again, say after an error, finds it recorded and changes nothing."""
+    from tracker.aggregates import digest
+
+    try:
+        fact = parse_line({**line, "event_id": "unnamed"})
+    except ValueError:
+        return "unnamed"  # the command refuses the line, naming what is wrong with it
+    return f"{command_name(model.__name__)}-{digest(fact)[:12]}"
 
 
 def example(model: type[Fact]) -> str:
@@ -210,7 +222,7 @@ def _make_command(model: type[Fact]) -> None:
     first_line = (inspect.cleandoc(model.__dict__.get("__doc__") or "")).split("\n\n")[0].replace("\n", " ") or f"Record that {command_name(model.__name__).replace('-', ' ')}."
 
     def command(ctx: typer.Context, **options: Any) -> None:
-        from tracker.cli.common import catch_up_views, open_tracker, say
+        from tracker.cli.common import catch_up_after_recording, open_tracker, say
         from tracker.validation import one_line
 
         line = line_from_options(model, options)
@@ -220,7 +232,7 @@ def _make_command(model: type[Fact]) -> None:
             raise InvalidInput(one_line(error)) from None
         app = open_tracker(ctx)
         result = app.record(fact)
-        catch_up_views(ctx, app, result)
+        catch_up_after_recording(ctx, app, result)
         print(fact.event_id)
         say("already recorded, nothing changed" if not result.added else f"recorded {fact.type} {fact.event_id}")
 
