@@ -17,7 +17,6 @@ from urllib.parse import parse_qs, urlsplit
 import psycopg
 from eventsourcing.cipher import AESCipher
 from eventsourcing.postgres import (
-    PostgresAggregateRecorder,
     PostgresDatastore,
     PostgresProcessRecorder,
     PostgresTrackingRecorder,
@@ -31,7 +30,7 @@ from tests.builders import fact
 from tests.conftest import postgres_url
 from tracker.errors import StoreUnreadable
 from tracker.persistence import OrjsonTranscoder, PydanticMapper, SQLiteFactory, SQLiteStoreRecorder
-from tracker.postgres import PostgresFactory, PostgresStoreRecorder
+from tracker.postgres import PostgresFactory, PostgresSnapshotRecorder, PostgresStoreRecorder
 
 NO_TRANSCODINGS = ("the tracker registers no transcodings: pydantic models serialise themselves, and "
                    "OrjsonTranscoder gives back plain JSON types (no tuples, subclasses or custom types)")
@@ -114,6 +113,13 @@ class TestPostgresStoreRecorder(OnPostgres, library.ApplicationRecorderTestCase[
 
     def test_insert_subscribe(self) -> None:
         self.optional_test_insert_subscribe()
+
+
+class TestPostgresSnapshotRecorder(OnPostgres, library.AggregateRecorderTestCase):
+    def create_recorder(self) -> PostgresSnapshotRecorder:
+        recorder = PostgresSnapshotRecorder(self.datastore())
+        recorder.create_table()
+        return recorder
 
 
 class TestPostgresStoreRecorderKeepsWritesApart(OnPostgres, library.NonInterleavingNotificationIDsBaseCase):
@@ -207,7 +213,7 @@ class TestPostgresFactory(OnPostgres, TrackerMapping):
         return PostgresFactory
 
     def expected_aggregate_recorder_class(self) -> type:
-        return PostgresAggregateRecorder
+        return PostgresSnapshotRecorder
 
     def expected_application_recorder_class(self) -> type:
         return PostgresStoreRecorder

@@ -288,7 +288,7 @@ def test_a_read_that_cannot_catch_up_on_a_full_disk_shows_the_board_as_it_was_wi
     finally:
         reader.close()
     assert result.returncode == 0, result.stderr
-    assert result.stderr.startswith("warning: the read models could not be brought up to date (")
+    assert result.stderr.startswith("tracker: warning: the read models could not be brought up to date (")
     assert result.stderr.endswith("); what follows may be stale\n")
     assert len(json.loads(result.stdout)) == 10
 

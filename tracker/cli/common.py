@@ -167,13 +167,14 @@ def fresh_views(ctx: typer.Context) -> Path:
         return s.views
     try:
         return catch_up_views(ctx)
-    except sqlite3.OperationalError as error:
+    except (sqlite3.OperationalError, StoreUnavailable) as error:
+        # On a full disk even opening a SQLite store can fail (it makes its shared-memory file).
         if not any(word in str(error).lower() for word in CANNOT_WRITE):
             raise
         if seen is None:
             raise StoreUnavailable(f"cannot write the read-model file {s.views} ({error}):"
                                    " free some space or allow writing there, then run the command again") from None
-        say(f"warning: the read models could not be brought up to date ({error}); what follows may be stale")
+        warn(f"the read models could not be brought up to date ({error}); what follows may be stale")
         return s.views
 
 
