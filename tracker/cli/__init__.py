@@ -14,13 +14,13 @@ from tracker.errors import TrackerError
 
 EXIT_CODES = """\b
 Exit codes:
-  0  done
+  0  done (a warning may say the read models lag)
   1  other error
   2  bad input or usage (nothing written)
   3  unknown commitment, meeting or event
   4  event id already used with other content, or already registered
   5  impossible transition (contradicts what is recorded)
-  6  store unavailable
+  6  store unavailable (unreachable, full, locked too long, key does not fit)
   7  other writers kept changing the same records (nothing written)
   8  verify found the stored history altered
 """
