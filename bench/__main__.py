@@ -54,7 +54,7 @@ out.execute("CREATE TABLE IF NOT EXISTS status (stream TEXT PRIMARY KEY, type TE
 with out:
     out.execute("DELETE FROM status")
     for stream, topic, state in store.execute("SELECT originator_id, topic, state FROM stored_events ORDER BY rowid"):
-        if not topic.startswith("events."):
+        if not topic.startswith(("events.commitments:", "events.meetings:", "events.indicators:")):
             continue
         data = json.loads(state)
         out.execute(UPSERT, (stream, topic, data["occurred_on"]))
@@ -222,7 +222,7 @@ class Bench:
             with baseline:
                 for stream, topic, state in raw.execute(
                         "SELECT originator_id, topic, state FROM stored_events WHERE rowid > ? ORDER BY rowid", [start]):
-                    if not topic.startswith("events."):
+                    if not topic.startswith(("events.commitments:", "events.meetings:", "events.indicators:")):
                         continue
                     data = orjson.loads(state)
                     baseline.execute(UPSERT_STATUS, (stream, topic, data["occurred_on"]))

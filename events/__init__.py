@@ -1,99 +1,120 @@
-"""The event vocabulary of the tracker: one frozen pydantic model per event type."""
+"""The event vocabulary of the tracker: one frozen pydantic model per event type; and,
+beside it, the domain's grammar: the rules that fold a commitment's facts into its status
+(``events.rules``), the aggregates that check each new fact (``events.aggregates``) and the
+named errors (``events.errors``).
+
+Names are imported from their modules when first asked for: a submodule such as
+``events.rules_version`` or ``events.errors`` can be imported without loading pydantic and
+every model (0.2 s), which the read path never needs.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from events.base import ENVELOPE, Fact, Party, Source, world_period
-from events.commitments import (
-    Assessed,
-    CommercialContractsSigned,
-    CommitmentEvent,
-    CommitmentRegistered,
-    DocumentSigned,
-    DomesticProcedureCompleted,
-    EnteredIntoForce,
-    EntryIntoForceRule,
-    EventCorrected,
-    EventRetracted,
-    Expired,
-    ImplementationStatusChanged,
-    Lapsed,
-    MilestoneReached,
-    ProvisionallyApplied,
-    Resumed,
-    SisterCityTieEstablished,
-    Superseded,
-    Suspended,
-    Terminated,
-    UniversityBranchOpened,
-    VisaExemptionEnteredIntoForce,
-    Withdrawn,
-)
-from events.indicators import TradeFigureReported
-from events.meetings import DocumentsReported, MeetingEvent, MeetingHeld
-
-EVENT_TYPES: dict[str, type[Fact]] = {
-    cls.__name__: cls
-    for cls in (
-        MeetingHeld,
-        DocumentsReported,
-        CommitmentRegistered,
-        DocumentSigned,
-        DomesticProcedureCompleted,
-        ProvisionallyApplied,
-        EnteredIntoForce,
-        VisaExemptionEnteredIntoForce,
-        SisterCityTieEstablished,
-        UniversityBranchOpened,
-        MilestoneReached,
-        ImplementationStatusChanged,
-        Suspended,
-        Resumed,
-        Terminated,
-        Withdrawn,
-        Expired,
-        Superseded,
-        Lapsed,
-        CommercialContractsSigned,
-        TradeFigureReported,
-        Assessed,
-        EventCorrected,
-        EventRetracted,
-    )
+_HOMES = {
+    "Assessed": "events.commitments",
+    "CommercialContractsSigned": "events.commitments",
+    "CommitmentEvent": "events.commitments",
+    "CommitmentRegistered": "events.commitments",
+    "DocumentSigned": "events.commitments",
+    "DocumentsReported": "events.meetings",
+    "DomesticProcedureCompleted": "events.commitments",
+    "EVENT_TYPES": "events.vocabulary",
+    "EnteredIntoForce": "events.commitments",
+    "EntryIntoForceRule": "events.commitments",
+    "EventCorrected": "events.commitments",
+    "EventRetracted": "events.commitments",
+    "Expired": "events.commitments",
+    "FACT_TOPICS": "events.vocabulary",
+    "Fact": "events.base",
+    "ImplementationStatusChanged": "events.commitments",
+    "Lapsed": "events.commitments",
+    "MeetingEvent": "events.meetings",
+    "MeetingHeld": "events.meetings",
+    "MilestoneReached": "events.commitments",
+    "Party": "events.base",
+    "ProvisionallyApplied": "events.commitments",
+    "Resumed": "events.commitments",
+    "SisterCityTieEstablished": "events.commitments",
+    "Source": "events.base",
+    "Superseded": "events.commitments",
+    "Suspended": "events.commitments",
+    "Terminated": "events.commitments",
+    "TradeFigureReported": "events.indicators",
+    "UniversityBranchOpened": "events.commitments",
+    "UnknownEventType": "events.vocabulary",
+    "VisaExemptionEnteredIntoForce": "events.commitments",
+    "Withdrawn": "events.commitments",
+    "event_class": "events.vocabulary",
+    "parse_line": "events.vocabulary",
+    "world_period": "events.base",
 }
 
 
-class UnknownEventType(ValueError):
-    pass
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'events' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
 
 
-def event_class(name: str) -> type[Fact]:
-    try:
-        return EVENT_TYPES[name]
-    except KeyError:
-        raise UnknownEventType(
-            f"unknown event type {name!r} (see 'tracker schema' for the list)"
-        ) from None
+def __dir__() -> list[str]:
+    return sorted(_HOMES)
 
 
-def parse_line(data: Any) -> Fact:
-    """Validate one JSON Lines object into its event; raises ValueError with a clear message."""
-    if not isinstance(data, dict):
-        raise ValueError("each line must be a JSON object")
-    data = dict(data)
-    type_name = data.pop("type", None)
-    if not isinstance(type_name, str):
-        raise ValueError("missing \"type\" (the event type, such as \"DocumentSigned\")")
-    cls = event_class(type_name)
-    bad = ENVELOPE & data.keys()
-    if bad:
-        raise ValueError(f"{', '.join(sorted(bad))} is set by the tracker, not by input")
-    return cls.model_validate(data)
-
+if TYPE_CHECKING:
+    from events.base import (
+        Fact,
+        Party,
+        Source,
+        world_period,
+    )
+    from events.commitments import (
+        Assessed,
+        CommercialContractsSigned,
+        CommitmentEvent,
+        CommitmentRegistered,
+        DocumentSigned,
+        DomesticProcedureCompleted,
+        EnteredIntoForce,
+        EntryIntoForceRule,
+        EventCorrected,
+        EventRetracted,
+        Expired,
+        ImplementationStatusChanged,
+        Lapsed,
+        MilestoneReached,
+        ProvisionallyApplied,
+        Resumed,
+        SisterCityTieEstablished,
+        Superseded,
+        Suspended,
+        Terminated,
+        UniversityBranchOpened,
+        VisaExemptionEnteredIntoForce,
+        Withdrawn,
+    )
+    from events.indicators import (
+        TradeFigureReported,
+    )
+    from events.meetings import (
+        DocumentsReported,
+        MeetingEvent,
+        MeetingHeld,
+    )
+    from events.vocabulary import (
+        EVENT_TYPES,
+        FACT_TOPICS,
+        UnknownEventType,
+        event_class,
+        parse_line,
+    )
 
 __all__ = [
-    "EVENT_TYPES",
     "Assessed",
     "CommercialContractsSigned",
     "CommitmentEvent",
@@ -101,11 +122,13 @@ __all__ = [
     "DocumentSigned",
     "DocumentsReported",
     "DomesticProcedureCompleted",
+    "EVENT_TYPES",
     "EnteredIntoForce",
     "EntryIntoForceRule",
     "EventCorrected",
     "EventRetracted",
     "Expired",
+    "FACT_TOPICS",
     "Fact",
     "ImplementationStatusChanged",
     "Lapsed",
@@ -122,6 +145,7 @@ __all__ = [
     "Terminated",
     "TradeFigureReported",
     "UniversityBranchOpened",
+    "UnknownEventType",
     "VisaExemptionEnteredIntoForce",
     "Withdrawn",
     "event_class",

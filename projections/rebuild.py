@@ -29,7 +29,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from events import CommitmentEvent, EventCorrected, EventRetracted, Fact
 from projections.read import damage
 from projections.runner import (
-    FACT_TOPICS,
+    FACT_TOPICS_IN_ORDER,
     catch_up,
     commitment_row,
     count_identified,
@@ -42,8 +42,8 @@ from projections.runner import (
 )
 from projections.schema import INDEXES
 from projections.views_file import DamagedViews, claim, rebuilding, says_damaged
-from tracker.errors import StoreUnavailable
-from tracker.status import evaluate
+from events.errors import StoreUnavailable
+from events.rules import evaluate
 
 # Facts projected between commits: the rebuilt file's write-ahead log stays small.
 COMMIT_EVERY = 20_000
@@ -137,7 +137,7 @@ def project_streams(app: Any, db: sqlite_utils.Database, progress: Callable[[int
     db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('store', ?)", [store_identity(app)])
     for table, columns in INDEXES:  # built once at the end: 0.8 s of a 200,000-event rebuild
         db.execute(f"DROP INDEX IF EXISTS [idx_{table}_{'_'.join(columns)}]")
-    batches = _batches_from_workers(app.store, last, workers) if workers > 1 else _batches(app, last)
+    batches = _batches_from_workers(type(app), app.store, last, workers) if workers > 1 else _batches(app, last)
     done = written = 0
     for tables, count in batches:
         for table, rows in tables.items():
@@ -181,16 +181,16 @@ def _batches(app: Any, last: int, part: tuple[int, int] = (0, 1)) -> Iterator[Ro
     yield rows.take(), count
 
 
-def _worker(store: Any, last: int, part: tuple[int, int], results: Connection, writer: int) -> None:
-    """A worker process: its part of the streams' rows, sent to the writer batch by batch."""
+def _worker(opening: Callable[[Any], Any], store: Any, last: int, part: tuple[int, int], results: Connection,
+            writer: int) -> None:
+    """A worker process: its part of the streams' rows, sent to the writer batch by batch.
+    ``opening(store)`` opens the store as the writer's application was opened (its class)."""
     import gc
 
     _die_with(writer)
-    from tracker.application import Tracker
-
     gc.disable()  # as in bulk_work: the job makes no cyclic garbage worth the walks
     try:
-        app = Tracker(store)
+        app = opening(store)
         for batch in _batches(app, last, part):
             results.send(batch)
         results.send(None)
@@ -226,7 +226,7 @@ def _die_with(writer: int) -> None:
         os._exit(1)
 
 
-def _batches_from_workers(store: Any, last: int, workers: int) -> Iterator[RowBatch]:
+def _batches_from_workers(opening: Callable[[Any], Any], store: Any, last: int, workers: int) -> Iterator[RowBatch]:
     """The rows of every stream, made by ``workers`` processes, as they arrive.
 
     Forked on Linux when this process runs no other thread (a SQLite store): a worker opens
@@ -241,7 +241,7 @@ def _batches_from_workers(store: Any, last: int, workers: int) -> Iterator[RowBa
     try:
         for k in range(workers):
             receiver, sender = context.Pipe(duplex=False)
-            process = context.Process(target=_worker, args=(store, last, (k, workers), sender, os.getpid()),
+            process = context.Process(target=_worker, args=(opening, store, last, (k, workers), sender, os.getpid()),
                                       daemon=True)
             process.start()
             sender.close()
@@ -354,7 +354,7 @@ def _stored_rows(app: Any, last: int, part: tuple[int, int] = (0, 1),
     table = recorder.events_table_name
     low, high = _id_range(part)
     if isinstance(recorder, SQLiteApplicationRecorder):
-        marks = ",".join("?" * len(FACT_TOPICS))
+        marks = ",".join("?" * len(FACT_TOPICS_IN_ORDER))
         what = "COUNT(*)" if count_only else "rowid, originator_id, originator_version, topic, state"
         order = "" if count_only else " ORDER BY originator_id, originator_version"
         where = "".join([" AND originator_id >= ?" if low else "", " AND originator_id < ?" if high else ""])
@@ -362,7 +362,7 @@ def _stored_rows(app: Any, last: int, part: tuple[int, int] = (0, 1),
             cursor = wrapped.sqlite_cursor  # the library's wrapper cannot fetch a page at a time
             cursor.row_factory = None  # plain tuples
             cursor.execute(f"SELECT {what} FROM {table} WHERE rowid <= ? AND topic IN ({marks}){where}{order}",
-                           [last, *FACT_TOPICS, *(bound for bound in (low, high) if bound)])
+                           [last, *FACT_TOPICS_IN_ORDER, *(bound for bound in (low, high) if bound)])
             while page := cursor.fetchmany(1000):
                 yield from page
         return
@@ -378,5 +378,5 @@ def _stored_rows(app: Any, last: int, part: tuple[int, int] = (0, 1),
     with recorder.datastore.get_connection() as conn, conn.transaction(), \
             conn.cursor(name="tracker_rebuild", row_factory=tuple_row) as cursor:
         cursor.itersize = 2000
-        cursor.execute(statement, [last, list(FACT_TOPICS), *(bound for bound in (low, high) if bound)])
+        cursor.execute(statement, [last, FACT_TOPICS_IN_ORDER, *(bound for bound in (low, high) if bound)])
         yield from cursor

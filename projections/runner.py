@@ -12,13 +12,14 @@ from collections.abc import Callable, Iterator
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 import sqlite_utils
 
 from events import (
     EVENT_TYPES,
+    FACT_TOPICS,
     CommitmentEvent,
     CommitmentRegistered,
     DocumentsReported,
@@ -31,22 +32,19 @@ from events import (
 )
 from projections.schema import BUILT_BY, INDEXES, READ_MODELS, TABLES, VIEWS, built_here
 from projections.views_file import APPLICATION_ID, DamagedViews, claim, says_damaged
-from tracker.config import make_private
-from tracker.persistence import bind_quickly
-from tracker.status import RANK, Status, effective_events, evaluate, world_key
-
-if TYPE_CHECKING:
-    from tracker.config import Store
+from projections.files import StoreFiles, make_private
+from projections.files import bind_quickly
+from events.rules import RANK, Status, effective_events, evaluate, world_key
 
 BATCH = 1000
 # Only facts are projected: the store's other records (event-id claims) are skipped by the query.
-FACT_TOPICS = sorted(f"{cls.__module__}:{cls.__qualname__}" for cls in EVENT_TYPES.values())
+FACT_TOPICS_IN_ORDER = sorted(FACT_TOPICS)  # a list to bind as query parameters
 # Fields the status fold does not read (only ``summary()`` does, for the latest change).
 WORDING = frozenset({"note", "milestone", "place", "signatories", "university", "city", "cities",
                      "stay_days", "max_days_per_period", "period_days", "approximate", "currency", "count"})
 
 
-def open_views(path: Path, store: Store | None = None) -> sqlite_utils.Database:
+def open_views(path: Path, store: StoreFiles | None = None) -> sqlite_utils.Database:
     """The read-model database, with its tables created if missing.
 
     Only a file proven to hold read models (see ``views_file.claim``) is opened; one that
@@ -165,7 +163,7 @@ def catch_up(
     while (limit is None or done < limit) and after < last:
         size = batch if limit is None else min(batch, limit - done)
         notifications = app.recorder.select_notifications(
-            start=after, limit=size, stop=last, topics=FACT_TOPICS, inclusive_of_start=False
+            start=after, limit=size, stop=last, topics=FACT_TOPICS_IN_ORDER, inclusive_of_start=False
         )
         page = [(n.id, app.mapper.to_domain_event(n)) for n in notifications]
         # A short page is the last one: the records after it up to ``last`` are not facts.

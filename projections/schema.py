@@ -5,7 +5,7 @@ Column descriptions double as documentation (and as Datasette labels).
 
 from __future__ import annotations
 
-from tracker.rules_version import RULES_VERSION
+from events.rules_version import RULES_VERSION
 
 READ_MODELS = ("board", "timeline", "meetings", "indicators")
 # Read models made with another layout are dropped and built again from the events.

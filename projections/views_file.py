@@ -17,14 +17,10 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from tracker.config import default_views, refuse_store_as_views, same_file
-from tracker.errors import InvalidInput, StoreUnavailable, TrackerError
-
-if TYPE_CHECKING:
-    from tracker.config import Store
+from projections.files import StoreFiles, refuse_store_as_views, same_file
+from events.errors import InvalidInput, StoreUnavailable, TrackerError
 
 # "Trkv": written in the header of every read-model file (bytes 68-71, big-endian).
 APPLICATION_ID = 0x54726B76
@@ -48,7 +44,7 @@ def says_damaged(error: BaseException) -> bool:
     return isinstance(error, sqlite3.DatabaseError) and any(w in str(error).lower() for w in DAMAGE_WORDS)
 
 
-def claim(path: Path, store: Store | None = None) -> str:
+def claim(path: Path, store: StoreFiles | None = None) -> str:
     """Whether the tracker may write read models at ``path``: "new" (nothing there yet),
     "ours" or "damaged" (ours, not readable: to be built again). Anything else, or the
     store itself, is refused with InvalidInput and left untouched."""
@@ -66,7 +62,7 @@ def claim(path: Path, store: Store | None = None) -> str:
     if not header:
         return "new"  # an empty file is an empty database to SQLite
     marked = len(header) >= 72 and int.from_bytes(header[68:72], "big") == APPLICATION_ID
-    at_home = store is not None and same_file(path, default_views(store.location))
+    at_home = store is not None and same_file(path, store.default_views)
     if not header.startswith(SQLITE_MAGIC):
         if marked or at_home:
             return "damaged"

@@ -38,12 +38,12 @@ def connect(url: str):
 
 def fact_rows(url: str) -> list[tuple]:
     """(position, originator_id, version, topic, state) of every stored fact, in order."""
+    from events import FACT_TOPICS
+
     with connect(url) as (conn, table, position, _):
-        cur = conn.execute(
-            f"SELECT {position}, originator_id, originator_version, topic, state FROM {table}"
-            f" WHERE topic LIKE 'events.%' ORDER BY {position}"
-        )
-        return [tuple(r) for r in cur.fetchall()]
+        cur = conn.execute(f"SELECT {position}, originator_id, originator_version, topic, state FROM {table}"
+                           f" ORDER BY {position}")
+        return [tuple(r) for r in cur.fetchall() if r[3] in FACT_TOPICS]
 
 
 def execute(url: str, sql: str, params: list) -> None:

@@ -20,10 +20,10 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment
 
-from events import CommitmentEvent, EventCorrected, EventRetracted, Fact
-from tracker.aggregates import EventIdClaimed, Stream, claim_id, project_stream, stream_id
+from events import FACT_TOPICS, CommitmentEvent, EventCorrected, EventRetracted, Fact
+from events.aggregates import EventIdClaimed, Stream, claim_id, project_stream, stream_id
 from tracker.config import Store
-from tracker.errors import (
+from events.errors import (
     ConcurrentChange,
     DuplicateEventId,
     SaveOutcomeUnknown,
@@ -35,7 +35,7 @@ from tracker.errors import (
 )
 from tracker.keys import check_key, marker
 from tracker.persistence import first_records
-from tracker.status import Status, evaluate
+from events.rules import Status, evaluate
 
 SNAPSHOT_EVERY = 200
 RETRIES = 50
@@ -221,7 +221,7 @@ class Tracker(Application[UUID]):
     def _landed(self, unconfirmed: SaveUnconfirmed) -> bool | None:
         """Whether a save whose connection broke was committed, found by looking for the
         claims of its event ids; None when the store cannot be asked."""
-        from tracker.aggregates import digest
+        from events.aggregates import digest
 
         try:
             claims = self._claims([fact for fact, _ in unconfirmed.added])
@@ -319,7 +319,7 @@ class Tracker(Application[UUID]):
             if not notifications:
                 return
             for n in notifications:
-                if n.topic.startswith("events."):
+                if n.topic in FACT_TOPICS:
                     yield n.id, mapper.to_domain_event(n)
             after = notifications[-1].id
 

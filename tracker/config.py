@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from projections.files import make_private, refuse_store_as_views
+
 DB_VARIABLE = "TRACKER_DB"
 VIEWS_VARIABLE = "TRACKER_VIEWS"
 HOME_VARIABLE = "TRACKER_HOME"
@@ -33,6 +35,11 @@ class Store:
     views: Path
     # The environment variable that holds its encryption key (another for a copy's new key).
     key_variable: str = KEY_VARIABLE
+
+    @property
+    def default_views(self) -> Path:
+        """Where its read models live unless --views or $TRACKER_VIEWS says otherwise."""
+        return default_views(self.location)
 
     @property
     def is_postgres(self) -> bool:
@@ -85,13 +92,6 @@ class Store:
         return env
 
 
-def make_private(path: Path) -> None:
-    """Create the file (and its folder) readable by its owner only, if it is not there yet."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if not path.exists():
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-
-
 def resolve_store(db: str | None = None, views: str | None = None) -> Store:
     """The store named by --db, else $TRACKER_DB, else the per-user default."""
     location = db or os.environ.get(DB_VARIABLE) or str(data_dir() / "tracker.db")
@@ -110,23 +110,3 @@ def default_views(location: str) -> Path:
         return data_dir() / f"views-{tag}.db"
     path = Path(location)
     return path.with_name(path.stem + ".views.db")
-
-
-def same_file(a: Path, b: Path) -> bool:
-    """Whether two paths name one file (through links too, when it exists)."""
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return a.resolve() == b.resolve()
-
-
-def refuse_store_as_views(location: str, views: Path) -> None:
-    """InvalidInput if the read-model file or its journal would be the SQLite store or one of its own files."""
-    from tracker.errors import InvalidInput
-
-    if location.startswith(("postgresql://", "postgres://")):
-        return
-    suffixes = ("", "-wal", "-shm", "-journal")
-    if any(same_file(Path(f"{views}{a}"), Path(location + b)) for a in suffixes for b in suffixes):
-        raise InvalidInput(f"the read-model file {views} would overwrite the event store {location}:"
-                           " name a file of its own with --views")

@@ -21,7 +21,7 @@ from uuid import UUID
 import orjson
 from pydantic import BaseModel, ConfigDict
 
-from tracker.errors import InvalidInput, StoreUnreadable
+from events.errors import InvalidInput, StoreUnreadable
 
 NEW_KEY_VARIABLE = "TRACKER_NEW_CIPHER_KEY"
 KEY_SIZES = (16, 24, 32)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tracker.errors import StoreUnavailable
+from events.errors import StoreUnavailable
 
 # After this long without the lock, say that this process is waiting, and for what.
 NOTICE_AFTER = 1.0

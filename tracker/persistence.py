@@ -21,22 +21,10 @@ from eventsourcing.sqlite import SQLiteFactory as LibrarySQLiteFactory
 from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import BaseModel
 
+from projections.files import bind_quickly
 from events.base import ENVELOPE, Fact, stored_reader, upcast
-from tracker.errors import StoreUnreadable
+from events.errors import StoreUnreadable
 from tracker.keys import MARKER_TOPIC, StoreKeyMarked
-
-
-@cache
-def bind_quickly() -> None:
-    """Let sqlite3 bind NULLs and bytes without a detour through an error.
-
-    It binds only str, int, float and bytearray directly; for anything else it looks in its
-    adapter registry and, finding nothing, asks its protocol type for ``__adapt__``, which
-    formats an AttributeError only to drop it: 2,000 instructions per value, 7.9% of what a
-    rebuild spends writing its tables (a NULL in most rows) and 0.8% of an import (each
-    stored event's bytes). An adapter found at once skips all that."""
-    for kind in (type(None), bytes):
-        sqlite3.register_adapter(kind, lambda value: value)
 
 
 class OrjsonTranscoder(Transcoder):

@@ -23,7 +23,7 @@ from events import (
     TradeFigureReported,
     world_period,
 )
-from tracker.status import LEGAL_FROM, effective_events, evaluate, world_key
+from events.rules import LEGAL_FROM, effective_events, evaluate, world_key
 
 LEGAL_TYPES = {cls.__name__ for cls in LEGAL_FROM}  # drawn in the legal track's colour
 

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic.json_schema import models_json_schema
 
 from events import EVENT_TYPES, event_class
-from tracker.errors import InvalidInput
+from events.errors import InvalidInput
 
 
 def event_schema(event_type: str | None = None) -> dict[str, Any]:

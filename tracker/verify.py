@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tracker.validation import one_line
-from tracker.aggregates import EventIdClaimed, claim_id, digest, seal
+from events.validation import one_line
+from events import FACT_TOPICS
+from events.aggregates import EventIdClaimed, claim_id, digest, seal
 
 
 @dataclass
@@ -47,7 +48,7 @@ def verify(app: Any, page: int = 1000) -> Report:
             if isinstance(event, EventIdClaimed):
                 claims[event.originator_id] = event
                 continue
-            if not n.topic.startswith("events."):
+            if n.topic not in FACT_TOPICS:
                 continue
             report.events += 1
             name = f"{where}: event {event.event_id!r} ({event.stream_key() if event.stream_kind != 'any' else 'correction'} v{event.originator_version})"

@@ -7,7 +7,7 @@ import pytest
 from events import parse_line
 from tests.builders import fact, line, registered
 from tracker.application import Tracker
-from tracker.errors import DuplicateEventId, ImpossibleTransition, UnknownCommitment, UnknownEvent, UnknownMeeting
+from events.errors import DuplicateEventId, ImpossibleTransition, UnknownCommitment, UnknownEvent, UnknownMeeting
 
 
 def test_given_a_registration_and_a_signing_the_board_shows_it_signed(tracker):
@@ -181,7 +181,7 @@ def test_the_notification_ids_of_a_write_are_those_its_records_were_stored_under
 def test_claims_are_looked_up_many_at_a_time_and_only_those_recorded_are_found(tracker):
     from uuid import uuid4
 
-    from tracker.aggregates import claim_id
+    from events.aggregates import claim_id
     from tracker.persistence import first_records
 
     tracker.record_many([parse_line(registered("visa", binding=False))] + [

@@ -28,7 +28,7 @@ from psycopg import sql
 
 from tests.builders import fact
 from tests.conftest import postgres_url
-from tracker.errors import StoreUnreadable
+from events.errors import StoreUnreadable
 from tracker.persistence import OrjsonTranscoder, PydanticMapper, SQLiteFactory, SQLiteStoreRecorder
 from tracker.postgres import PostgresFactory, PostgresSnapshotRecorder, PostgresStoreRecorder
 

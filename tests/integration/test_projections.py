@@ -15,8 +15,8 @@ from tests.builders import fact, line, registered
 from tests.views import dump
 from tracker.application import Tracker
 from tracker.config import resolve_store
-from tracker.errors import TrackerError
-from tracker.rules_version import RULES_VERSION
+from events.errors import TrackerError
+from events.rules_version import RULES_VERSION
 
 STEPS = [
     ("DocumentSigned", {"instrument": "agreement"}),
@@ -294,7 +294,7 @@ def test_a_worker_that_cannot_read_the_store_fails_the_rebuild_with_its_reason_a
         tmp_path, monkeypatch):
     from eventsourcing.cipher import AESCipher
 
-    from tracker.errors import StoreUnreadable
+    from events.errors import StoreUnreadable
 
     monkeypatch.setenv("TRACKER_CIPHER_KEY", AESCipher.create_key(num_bytes=32))
     store = resolve_store(str(tmp_path / "events.db"), str(tmp_path / "views.db"))

@@ -3,7 +3,7 @@ from pydantic import ValidationError
 
 from events import EVENT_TYPES, UnknownEventType, parse_line
 from tests.builders import line, registered
-from tracker.validation import one_line
+from events.validation import one_line
 
 
 def test_a_registration_line_becomes_its_event_with_parties():

@@ -6,8 +6,8 @@ import pytest
 
 from events import parse_line
 from tests.builders import fact, registered
-from tracker.errors import ImpossibleTransition
-from tracker.status import evaluate
+from events.errors import ImpossibleTransition
+from events.rules import evaluate
 
 
 def history(*facts, binding=True, **fields):

@@ -10,7 +10,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from tracker.errors import TrackerError
+from events.errors import TrackerError
 
 EXIT_CODES = """\b
 Exit codes:

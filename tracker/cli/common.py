@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tracker.config import Store
-from tracker.errors import InvalidInput, StoreUnavailable
+from events.errors import InvalidInput, StoreUnavailable
 
 if TYPE_CHECKING:
     from tracker.application import Tracker

@@ -14,7 +14,7 @@ import typer
 
 from tracker.cli import app
 from tracker.cli.common import bulk_work, catch_up_after_recording, open_tracker, progress_bar, say, store
-from tracker.errors import InvalidInput
+from events.errors import InvalidInput
 
 if TYPE_CHECKING:
     from events import Fact
@@ -29,7 +29,7 @@ def parsed_lines(stream: TextIO, name: str) -> Iterator[tuple[int, Fact]]:
     import orjson
 
     from events import parse_line
-    from tracker.validation import one_line
+    from events.validation import one_line
 
     for number, text in enumerate(stream, 1):
         if not text.strip():
@@ -65,7 +65,7 @@ def record_in_chunks(ctx: typer.Context, handle: TextIO, name: str, size: int) -
     returns how many events were added and how many were already recorded."""
     from itertools import islice
 
-    from tracker.errors import SaveOutcomeUnknown, StoreUnavailable, TrackerError
+    from events.errors import SaveOutcomeUnknown, StoreUnavailable, TrackerError
 
     total = sum(1 for _ in parsed_lines(handle, name))  # a bad line stops it before any write
     handle.seek(0)

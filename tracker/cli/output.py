@@ -32,7 +32,7 @@ class Format(str, Enum):
 
 def choose(json_: bool, csv_: bool) -> Format:
     if json_ and csv_:
-        from tracker.errors import InvalidInput
+        from events.errors import InvalidInput
 
         raise InvalidInput("choose one of --json and --csv")
     return Format.json if json_ else Format.csv if csv_ else Format.table

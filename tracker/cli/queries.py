@@ -19,7 +19,7 @@ from tracker.cli.common import (
     reading_views,
 )
 from tracker.cli.output import choose, emit
-from tracker.errors import InvalidInput, UnknownCommitment
+from events.errors import InvalidInput, UnknownCommitment
 
 FULL_BOARD_COLUMNS = BOARD_ROW_COLUMNS
 BOARD_COLUMNS = ["commitment", "legal_status", "implementation", "last_change", "next_step", "overdue"]
@@ -144,7 +144,7 @@ def history(
 
 def _history_replayed(ctx: typer.Context, commitment: str, day: date | None, moment: Any) -> tuple[list[dict[str, Any]], str]:
     from events import EventCorrected, EventRetracted
-    from tracker.status import evaluate, world_key
+    from events.rules import evaluate, world_key
 
     facts = open_tracker(ctx).history(commitment)
     if moment is not None:

@@ -17,7 +17,7 @@ import typer
 
 from events import EVENT_TYPES, Fact, Party, Source, parse_line
 from events.commitments import EntryIntoForceRule
-from tracker.errors import InvalidInput
+from events.errors import InvalidInput
 
 record_app = typer.Typer(
     name="record",
@@ -182,7 +182,7 @@ def line_from_options(model: type[Fact], options: dict[str, Any]) -> dict[str, A
 def content_id(model: type[Fact], line: dict[str, Any]) -> str:
     """An event id made from what the fact says (never from when it is recorded): running
     the same command again, say after an error, finds it recorded and changes nothing."""
-    from tracker.aggregates import digest
+    from events.aggregates import digest
 
     try:
         fact = parse_line({**line, "event_id": "unnamed"})
@@ -223,7 +223,7 @@ def _make_command(model: type[Fact]) -> None:
 
     def command(ctx: typer.Context, **options: Any) -> None:
         from tracker.cli.common import catch_up_after_recording, open_tracker, say
-        from tracker.validation import one_line
+        from events.validation import one_line
 
         line = line_from_options(model, options)
         try:

@@ -10,7 +10,7 @@ import typer
 
 from tracker.cli import app
 from tracker.cli.common import AsOfOption, fresh_views, open_tracker, parse_as_of, say
-from tracker.errors import InvalidInput
+from events.errors import InvalidInput
 
 
 @app.command(epilog="Examples:\n\n  tracker report --html status.html\n\n"

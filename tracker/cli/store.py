@@ -10,7 +10,7 @@ import typer
 
 from tracker.cli import app
 from tracker.cli.common import open_tracker, say, store
-from tracker.errors import TrackerError
+from events.errors import TrackerError
 
 
 class TamperingFound(TrackerError):
@@ -47,7 +47,7 @@ def follow(
     from eventsourcing.persistence import InterfaceError, OperationalError
 
     from projections.runner import catch_up, open_views, position
-    from tracker.errors import StoreUnavailable
+    from events.errors import StoreUnavailable
 
     tracker = open_tracker(ctx)
     label = store(ctx).label
@@ -166,7 +166,7 @@ def rotate_key(
 
     from tracker.application import Tracker
     from tracker.config import resolve_store
-    from tracker.errors import InvalidInput
+    from events.errors import InvalidInput
     from tracker.keys import NEW_KEY_VARIABLE, copy_under_new_key, valid_key
     from tracker.verify import verify as check
 

@@ -1,7 +1,7 @@
 """The aggregates: one stream of facts per commitment, meeting or indicator.
 
 A stream checks each new fact against everything it already holds (the rules live in
-``tracker.status``), stamps it with its place in the stream, and keeps it pending
+``events.rules``), stamps it with its place in the stream, and keeps it pending
 until the application saves it.
 """
 
@@ -12,6 +12,7 @@ from typing import Any, ClassVar, Iterable
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import orjson
+from eventsourcing.utils import register_topic
 from pydantic import BaseModel, ConfigDict
 
 from events import (
@@ -24,9 +25,9 @@ from events import (
     parse_line,
 )
 from events.base import trusted, upcast, utc_now
-from tracker.errors import AlreadyRegistered, DuplicateEventId, ImpossibleTransition, UnknownEvent
-from tracker.rules_version import RULES_VERSION
-from tracker.status import Status, apply_changes, evaluate, world_key
+from events.errors import AlreadyRegistered, DuplicateEventId, ImpossibleTransition, UnknownEvent
+from events.rules_version import RULES_VERSION
+from events.rules import Status, apply_changes, evaluate, world_key
 
 NAMESPACE = uuid5(NAMESPACE_URL, "tracker:streams")
 
@@ -98,6 +99,11 @@ class StreamSnapshot(BaseModel):
             if version:
                 line["class_version"] = version
 
+
+# Claims and snapshots were stored under these names before the aggregates joined the
+# domain's modules (0.6): stores written before read them as they are.
+register_topic("tracker.aggregates:EventIdClaimed", EventIdClaimed)
+register_topic("tracker.aggregates:StreamSnapshot", StreamSnapshot)
 
 REGISTRATION = {"commitment": CommitmentRegistered, "meeting": MeetingHeld}
 

@@ -41,9 +41,9 @@ from events import (
     Withdrawn,
     world_period,
 )
-from tracker.errors import ImpossibleTransition, UnknownEvent
+from events.errors import ImpossibleTransition, UnknownEvent
 
-# A change to these rules that changes a folded status raises tracker.rules_version.RULES_VERSION.
+# A change to these rules that changes a folded status raises events.rules_version.RULES_VERSION.
 
 NOT_SIGNED = "not signed"
 SIGNED = "signed"
@@ -150,7 +150,7 @@ def apply_changes(target: Fact, changes: dict[str, Any]) -> Fact:
     try:
         return type(target).model_validate(data)
     except ValueError as error:
-        from tracker.validation import one_line
+        from events.validation import one_line
 
         raise ImpossibleTransition(f"correction is invalid: {one_line(error)}") from None
 

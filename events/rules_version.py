@@ -1,4 +1,4 @@
-"""Which version of the status rules (``tracker/status.py``) folds commitments.
+"""Which version of the status rules (``events/rules.py``) folds commitments.
 
 Kept apart from the rules so that reading the read models does not import them.
 """
