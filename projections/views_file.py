@@ -93,6 +93,30 @@ def claim(path: Path, store: StoreFiles | None = None) -> str:
                        " name another file with --views")
 
 
+def refuse_as_store(location: str) -> None:
+    """InvalidInput if a SQLite store's path names a read-model file (``--db`` and ``--views``
+    swapped): the store's tables would be added to it, mixing events into read models."""
+    try:
+        with open(location, "rb") as file:
+            header = file.read(100)
+    except OSError:
+        return  # nothing there yet, or nothing readable: opening the store says what is wrong
+    marked = len(header) >= 72 and int.from_bytes(header[68:72], "big") == APPLICATION_ID
+    if not marked and header.startswith(SQLITE_MAGIC):
+        try:
+            db = sqlite3.connect(f"file:{quote(location)}?mode=ro", uri=True)
+            try:
+                tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            finally:
+                db.close()
+        except sqlite3.DatabaseError:
+            return
+        marked = {"meta", "positions", "timeline"} <= tables and "stored_events" not in tables  # 0.5 read models
+    if marked:
+        raise InvalidInput(f"{location} is a read-model file, not an event store: name the store with --db"
+                           " (its read models are found beside it)")
+
+
 @contextmanager
 def rebuilding(path: Path, say: Callable[[str], None] | None = None) -> Iterator[None]:
     """Held while ``path`` is rebuilt: one rebuild of a file at a time (the next waits, saying

@@ -81,6 +81,9 @@ class Store:
                 POSTGRES_SCHEMA=self.postgres_schema,
             )
         else:
+            from projections.views_file import refuse_as_store
+
+            refuse_as_store(self.location)
             make_private(Path(self.location))
             env.update(
                 PERSISTENCE_MODULE="tracker.persistence:SQLiteFactory",

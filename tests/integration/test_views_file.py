@@ -77,6 +77,21 @@ def test_a_read_model_path_naming_the_store_is_refused_and_the_store_is_kept(dem
     assert "26 events in 13 streams: intact" in run("--db", demo_store, "verify").stderr
 
 
+@pytest.mark.parametrize("command", [["status"], ["rebuild"], ["import", "late.jsonl"], ["record", "milestone-reached",
+                                     "--commitment-id", "xian-2023-cultural-centres", "--occurred-on", "2024-01",
+                                     "--milestone", "first centre opened", "--source-title", "MFA"]])
+def test_a_read_model_file_named_as_the_store_is_refused_and_left_byte_for_byte(demo_store, tmp_path, command):
+    views = tmp_path / "events.views.db"
+    (tmp_path / "late.jsonl").write_text(json.dumps(LATE) + "\n")
+    before = views.read_bytes()
+    result = run("--db", str(views), *[str(tmp_path / a) if a.endswith(".jsonl") else a for a in command])
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr == (f"tracker: error: {views} is a read-model file, not an event store: name the store"
+                             " with --db (its read models are found beside it)\n")
+    assert views.read_bytes() == before
+    assert not (tmp_path / "events.views.views.db").exists()
+
+
 @pytest.mark.parametrize("command", [["rebuild"], ["status"], ["parties"], ["import", "late.jsonl"]])
 def test_someone_elses_sqlite_file_named_as_read_models_is_left_byte_for_byte(store_url, tmp_path, command):
     assert run("--db", store_url, "demo").exit_code == 0
