@@ -21,8 +21,6 @@ if TYPE_CHECKING:
 # What SQLite says when a read-model file cannot be written: the disk or its permissions.
 CANNOT_WRITE = ("full", "disk i/o", "readonly", "read-only", "unable to open", "locked")
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-CsvOption = Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")]
 AsOfOption = Annotated[
     str | None,
     typer.Option(
