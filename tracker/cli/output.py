@@ -112,7 +112,7 @@ def emit(
     ``table_columns`` (default: the same) as a table titled ``title``, where ``highlight``
     names a boolean column shown in red."""
     if fmt is Format.json:
-        import orjson  # json's indenting encoder is pure Python: 10x slower on a large board
+        import orjson  # json's indenting encoder is pure Python: slow on a large board
 
         sys.stdout.flush()
         sys.stdout.buffer.write(orjson.dumps(_only(rows, columns), option=orjson.OPT_INDENT_2) + b"\n")
