@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import calendar
 import re
-import types
-import typing
-from collections.abc import Callable
 from datetime import date, datetime, timezone
-from decimal import Decimal
-from functools import cache, lru_cache
-from typing import Annotated, Any, ClassVar, Literal
+from functools import lru_cache
+from typing import Annotated, Any, ClassVar
 from uuid import UUID
 
 from pydantic import (
@@ -23,6 +19,8 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 
 from events.countries import ISO_3166_ALPHA2
+from events.fast_models import keep_line, kept_line, replaced
+from events.fast_models import stored_reader, trusted  # noqa: F401 - were here first; still importable
 
 _WORLD_DATE = re.compile(r"^(\d{4})(?:-(?:(0[1-9]|1[0-2])(?:-(\d{2}))?|Q([1-4])))?$")
 
@@ -188,9 +186,8 @@ class Fact(Value):
         """A copy placed in its stream (``originator_id``, ``originator_version``, ``seal``,
         ``recorded_at``): values of the types the fields hold, set by the tracker itself.
 
-        What ``model_copy(update=...)`` does, without its generic copying (10x slower)."""
-        fields = {k: v for k, v in self.__dict__.items() if k != _LINE}
-        return trusted(type(self), {**fields, **envelope}, self.__pydantic_fields_set__ | envelope.keys())
+        What ``model_copy(update=...)`` does, without its generic copying."""
+        return replaced(self, envelope)
 
     def remember_line(self, stored: dict[str, Any]) -> None:
         """Keep as this fact's line the stored fields it was just validated from: the values
@@ -200,133 +197,20 @@ class Fact(Value):
             line.pop(key, None)
         if "recorded_at" in line and next(reversed(line)) != "recorded_at":
             line["recorded_at"] = line.pop("recorded_at")
-        self.__dict__[_LINE] = line
+        keep_line(self, line)
 
     def to_line(self) -> dict[str, Any]:
         """The JSON Lines form: ``type`` first, then the fields that are set.
 
         Made once per fact (the seal, the store and the timeline all need it) and kept
         beside the fields; it is shared, so callers copy it before changing it."""
-        line = self.__dict__.get(_LINE)
+        line = kept_line(self)
         if line is None:
             line = {"type": self.type, **self.model_dump(mode="json", exclude_none=True)}
             if "recorded_at" in line:
                 line["recorded_at"] = line.pop("recorded_at")
-            self.__dict__[_LINE] = line  # not a field: pydantic's equality and dumps skip it
+            keep_line(self, line)
         return line
-
-
-_set = object.__setattr__
-_LINE = "_line"
-
-
-def trusted(cls: type[BaseModel], values: dict[str, Any], fields_set: set[str] | None = None) -> Any:
-    """A model from values the tracker made itself, every field given with its own type:
-    what ``model_construct`` does without its per-field Python loop."""
-    made = object.__new__(cls)
-    _set(made, "__dict__", values)
-    _set(made, "__pydantic_fields_set__", set(values) if fields_set is None else fields_set)
-    _set(made, "__pydantic_extra__", None)
-    _set(made, "__pydantic_private__", None)
-    return made
-
-
-# Field types whose JSON value is already the value the model holds.
-_AS_IS = (str, int, bool, float, UUID, dict, Any)
-
-
-def _decimal(value: Any) -> Decimal:
-    return Decimal(value if isinstance(value, str) else str(value))
-
-
-def _converter(annotation: Any) -> Callable[[Any], Any] | None | bool:
-    """How a field's stored JSON value becomes its value: ``True`` as it is, a function,
-    or ``None`` for a type this reader does not know (the model is then validated)."""
-    origin = typing.get_origin(annotation)
-    if origin is Annotated:
-        return _converter(typing.get_args(annotation)[0])
-    if origin in (typing.Union, types.UnionType):
-        kinds = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return _converter(kinds[0]) if len(kinds) == 1 else None
-    if origin is Literal:
-        return True
-    if origin is dict or annotation in _AS_IS:
-        return True
-    if origin is list:
-        item = _converter(typing.get_args(annotation)[0])
-        if item is True:
-            return True
-        if item is None:
-            return None
-
-        def each(values: list[Any]) -> list[Any] | None:
-            made = [item(v) for v in values]
-            return None if None in made else made
-
-        return each
-    if annotation is datetime:
-        return datetime.fromisoformat
-    if annotation is Decimal:
-        return _decimal
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        read = stored_reader(annotation)
-        return None if read is None else _shared(read) if annotation.model_config.get("frozen") else read
-    return None
-
-
-def _shared(read: Callable[[dict[str, Any]], Any]) -> Callable[[dict[str, Any]], Any]:
-    """``read``, giving the same frozen value for the same fields: many facts cite one source."""
-    made: dict[tuple[Any, ...], Any] = {}
-
-    def read_shared(stored: dict[str, Any]) -> Any:
-        try:
-            key = tuple(stored.items())
-            value = made.get(key)
-        except TypeError:  # a list among the values
-            return read(stored)
-        if value is None:
-            if len(made) >= 4096:
-                made.clear()
-            value = made[key] = read(stored)
-        return value
-
-    return read_shared
-
-
-@cache
-def stored_reader(cls: type[BaseModel]) -> Callable[[dict[str, Any]], Any] | None:
-    """A function making a ``cls`` from the JSON fields it was stored with, without
-    validating them again: they were validated when recorded (eventsourcing's own mapper
-    trusts its stored events too). It gives ``None`` for fields it cannot take as they are
-    (a key the model does not have): validate those. ``None`` here when a field's type is
-    not one it knows."""
-    defaults: dict[str, Any] = {}
-    required = frozenset(name for name, info in cls.model_fields.items() if info.is_required())
-    conversions: list[tuple[str, Callable[[Any], Any]]] = []
-    for name, info in cls.model_fields.items():
-        converter = _converter(info.annotation)
-        # A made default (a list) taken as it is would be one object shared by every model;
-        # one that is converted (a list of parties) is made anew for each.
-        if converter is None or (converter is True and info.default_factory is not None):
-            return None
-        if converter is not True:
-            conversions.append((name, converter))
-        defaults[name] = info.get_default(call_default_factory=True)
-    fields = defaults.keys()
-
-    def read(stored: dict[str, Any]) -> Any:
-        if not (fields >= stored.keys() >= required):
-            return None
-        values = {**defaults, **stored}
-        for name, convert in conversions:
-            value = values[name]
-            if value is not None:
-                value = values[name] = convert(value)
-                if value is None:  # a nested model that must be validated
-                    return None
-        return trusted(cls, values, set(stored))
-
-    return read
 
 
 def upcast(cls: type, state: dict[str, Any]) -> bool:

@@ -3,6 +3,12 @@
 Set in the application's environment (MAPPER_TOPIC, TRANSCODER_TOPIC), after
 eventsourcing's pydantic examples. Older stored versions are upcast on the way in
 with the event class's ``upcast_vN_vN+1`` methods.
+
+Beyond eventsourcing's documented extension points, this relies on (checked by
+tests/test_library_internals.py): ``SQLiteApplicationRecorder.insert_events`` calling
+``_insert_events(c, stored_events)`` inside its transaction, on an events table with
+rowids; and, in ``first_records``, a recorder's ``events_table_name`` and its
+datastore's ``transaction()`` (SQLite) or ``schema`` and ``get_connection()`` (PostgreSQL).
 """
 
 from __future__ import annotations
@@ -22,7 +28,8 @@ from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import BaseModel
 
 from projections.files import bind_quickly
-from events.base import ENVELOPE, Fact, stored_reader, upcast
+from events.base import ENVELOPE, Fact, upcast
+from events.fast_models import stored_reader
 from events.errors import StoreUnreadable
 from tracker.keys import MARKER_TOPIC, StoreKeyMarked
 
@@ -31,7 +38,7 @@ class OrjsonTranscoder(Transcoder):
     def encode(self, obj: Any) -> bytes:
         # orjson (3.12 on) hands back its whole working buffer, 4 KB at least, as the bytes
         # object, and a save holds every record it writes until the insert: copied to their
-        # length, an import of 47,441 facts peaked at 336 MB instead of 699 MB.
+        # length, a large import holds its records, not that many buffers.
         return b"".join((orjson.dumps(obj), b""))
 
     def decode(self, data: bytes) -> Any:
@@ -103,7 +110,7 @@ class PydanticMapper(Mapper):
 
 class SQLiteStoreRecorder(SQLiteApplicationRecorder):
     """eventsourcing's SQLite recorder, writing a save's records with one ``executemany``
-    instead of one INSERT each (39,587 statements for an import of 20,000 facts)."""
+    instead of one INSERT each: one statement a save instead of one a record."""
 
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **_: Any) -> Sequence[int]:
         if not stored_events:
@@ -134,8 +141,7 @@ def first_records(recorder: Recorder, originator_ids: Iterable[UUID], per_query:
     """The first record of each of these streams that has one.
 
     eventsourcing reads one stream at a time: a query each, and on SQLite a transaction
-    each (28,000 of them, a third of the time of importing 20,000 facts into a store that
-    had 20,000, went to looking up their event-id claims one by one)."""
+    each, for every event-id claim an import looks up; here a query reads hundreds."""
     # Not imported here: psycopg is installed only with the postgres extra, and a
     # PostgreSQL recorder has loaded the module already.
     postgres = sys.modules.get("eventsourcing.postgres")

@@ -2,7 +2,13 @@
 trying a save once and a read twice.
 
 A module of its own: psycopg is installed only with the postgres extra (PERSISTENCE_MODULE
-names this module for PostgreSQL stores only)."""
+names this module for PostgreSQL stores only).
+
+Beyond eventsourcing's documented extension points, this relies on (checked by
+tests/test_library_internals.py): the recorder's ``_insert_events``, ``_lock_table``,
+``_notify_channel``, ``construct_pg_stored_event``, ``_create_table`` and
+``insert_events_statement``; its datastore's ``enable_db_functions``, ``schema`` and
+``get_connection()``; and its retrying methods keeping the undecorated one as ``__wrapped__``."""
 
 from __future__ import annotations
 
@@ -19,7 +25,7 @@ STATEMENT_BYTES = 1_000_000
 STATEMENT_RECORDS = 1_000
 
 # A read tries twice: a pooled connection broken by a server restart fails once, and the
-# pool gives a new one. eventsourcing's ten tries (5 s each) took 40 s to report a server gone.
+# pool gives a new one. eventsourcing's ten tries made a server that is gone slow to report.
 _read_twice = retry((InterfaceError, OperationalError), max_attempts=2, wait=0.2)
 
 
@@ -40,9 +46,9 @@ class PostgresStoreRecorder(PostgresApplicationRecorder):
     """eventsourcing's PostgreSQL recorder, inserting a save's records a bounded run at a time,
     all in one transaction, one statement after the other; a save is tried once.
 
-    The library sends them as one array parameter in pipeline mode: an import of 15,000
-    facts (a parameter of several MB) hung in two runs of three, the server waiting for the
-    rest of the statement while holding the events table's lock. Here every statement is
+    The library sends them as one array parameter in pipeline mode: a large import (a
+    parameter of several MB) could hang, the server waiting for the rest of the statement
+    while holding the events table's lock. Here every statement is
     sent whole before its result is read, and none is large. The lock, the NOTIFY and the
     order of notification ids are the library's: the table is locked before the first
     insert, so each transaction's ids are consecutive and commit in order.

@@ -302,12 +302,35 @@ def _every_command_loaded():
 def test_every_command_has_help_with_an_example():
     root = _every_command_loaded()
     assert len(root.commands) == 18
+    paths = [path for path, _ in _commands(root)]
+    assert sorted(p for p in paths if len(p) == 1) == sorted((name,) for name in COMMAND_MODULES)
+    assert sorted(p for p in paths if len(p) > 1) == sorted(("record", command_name(t)) for t in EVENT_TYPES)
     missing = []
     for path, command in _commands(root):
         text = f"{command.help or ''} {command.epilog or ''}"
         if not command.help or "tracker" not in text or "xample" not in text:
             missing.append(" ".join(path))
     assert missing == []
+
+
+LISTINGS = {"history": ["xian-2023-visa-exemption"], "indicators": [], "meetings": [], "parties": [],
+            "status": [], "timeline": []}
+
+
+def test_every_listing_command_and_no_other_ends_with_the_same_json_and_csv_options():
+    shared = [(["--json"], "Print JSON instead of a table."), (["--csv"], "Print CSV instead of a table.")]
+    offering = {" ".join(path) for path, command in _commands(_every_command_loaded())
+                if any("--json" in p.opts or "--csv" in p.opts for p in command.params)}
+    assert offering == set(LISTINGS)
+    for name in LISTINGS:
+        command = _every_command_loaded().commands[name]
+        assert [(p.opts, p.help) for p in command.params[-2:]] == shared
+
+
+@pytest.mark.parametrize("name", sorted(LISTINGS))
+def test_every_listing_command_refuses_json_and_csv_together(tmp_path, name):
+    result = run("--db", str(tmp_path / "t.db"), name, *LISTINGS[name], "--json", "--csv")
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", "tracker: error: choose one of --json and --csv\n")
 
 
 @pytest.mark.parametrize("type_name", sorted(EVENT_TYPES))

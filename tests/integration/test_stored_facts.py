@@ -11,7 +11,7 @@ from eventsourcing.utils import resolve_topic
 
 from bench.history import generate
 from events import FACT_TOPICS, EVENT_TYPES, SisterCityTieEstablished, parse_line
-from events.base import stored_reader
+from events.fast_models import stored_reader
 from tests.builders import fact
 
 

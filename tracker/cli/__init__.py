@@ -56,26 +56,19 @@ class TrackerGroup(TyperGroup):
             return super().get_command(ctx, name)
         import importlib
 
-        from typer.main import get_command, get_command_from_info, get_command_name
+        from typer.main import get_command
+
+        from tracker.cli.typer_internals import command_named
 
         module = importlib.import_module(f"tracker.cli.{COMMAND_MODULES[name]}")
-        if name == "record":
-            command = get_command(module.record_app)
-        else:
-            info = next(
-                i for i in app.registered_commands
-                if (i.name or get_command_name(i.callback.__name__)) == name
-            )
-            command = get_command_from_info(
-                info, pretty_exceptions_short=app.pretty_exceptions_short,
-                rich_markup_mode=app.rich_markup_mode,
-            )
+        command = get_command(module.record_app) if name == "record" else command_named(app, name)
         self.add_command(command, name)
         return command
 
     def main(self, args: Any = None, prog_name: Any = None, **extra: Any) -> Any:
         from typer import Abort, Exit
-        from typer._click.exceptions import ClickException
+
+        from tracker.cli.typer_internals import ClickException
 
         extra.pop("standalone_mode", None)
         try:

@@ -21,8 +21,6 @@ if TYPE_CHECKING:
 # What SQLite says when a read-model file cannot be written: the disk or its permissions.
 CANNOT_WRITE = ("full", "disk i/o", "readonly", "read-only", "unable to open", "locked")
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-CsvOption = Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")]
 AsOfOption = Annotated[
     str | None,
     typer.Option(
@@ -84,8 +82,8 @@ def say(message: str) -> None:
 @contextmanager
 def bulk_work() -> Iterator[None]:
     """Pauses Python's cycle collector during a bulk job: it keeps walking the hundreds of
-    thousands of live facts an import holds (28% of a 200,000-event import), and the job
-    makes no cyclic garbage worth collecting."""
+    thousands of live facts an import holds, and the job makes no cyclic garbage worth
+    collecting."""
     import gc
 
     was_enabled = gc.isenabled()
@@ -95,8 +93,7 @@ def bulk_work() -> Iterator[None]:
     finally:
         if was_enabled:
             # The job's objects are still alive: left to the collector, the first collection
-            # after this walks them all (1.3 s after a 200,000-event import). Refcounting
-            # still frees them.
+            # after this would walk them all. Refcounting still frees them.
             gc.freeze()
             gc.enable()
 

@@ -1,13 +1,21 @@
-"""One way to print any listing: a rich table (default), --json or --csv. Data on stdout."""
+"""One way to print any listing: a rich table (default), --json or --csv. Data on stdout.
+
+Every listing command takes its --json and --csv from ``output_options`` and prints with
+``emit``."""
 
 from __future__ import annotations
 
 import csv
+import functools
+import inspect
 import os
 import sys
 import unicodedata
+from collections.abc import Callable
 from enum import Enum
-from typing import Any, Sequence
+from typing import Annotated, Any, Sequence
+
+import typer
 
 # Joiners shape the letters of some scripts (Persian, Indic, emoji): not escaped.
 _JOINERS = frozenset("\u200c\u200d")
@@ -36,6 +44,33 @@ def choose(json_: bool, csv_: bool) -> Format:
 
         raise InvalidInput("choose one of --json and --csv")
     return Format.json if json_ else Format.csv if csv_ else Format.table
+
+
+# The options every listing command shares, last among its options.
+OUTPUT_OPTIONS = [
+    inspect.Parameter("json_", inspect.Parameter.KEYWORD_ONLY, default=False,
+                      annotation=Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]),
+    inspect.Parameter("csv_", inspect.Parameter.KEYWORD_ONLY, default=False,
+                      annotation=Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")]),
+]
+
+
+def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Give a listing command the shared --json and --csv options (as sqlite-utils'
+    ``output_options`` decorator does for click): typer reads them from the signature made
+    here, and the command is called with the chosen ``fmt: Format`` instead."""
+    signature = inspect.signature(command, eval_str=True)
+    if "fmt" not in signature.parameters:
+        raise TypeError(f"{command.__name__} takes no 'fmt' parameter for output_options to fill")
+    kept = [p for p in signature.parameters.values() if p.name != "fmt"]
+
+    @functools.wraps(command)
+    def listing(*args: Any, json_: bool = False, csv_: bool = False, **kwargs: Any) -> Any:
+        return command(*args, fmt=choose(json_, csv_), **kwargs)
+
+    listing.__signature__ = signature.replace(parameters=[*kept, *OUTPUT_OPTIONS])  # type: ignore[attr-defined]
+    listing.__annotations__ = {p.name: p.annotation for p in listing.__signature__.parameters.values()}  # type: ignore[attr-defined]
+    return listing
 
 
 def _csv_cell(value: Any) -> Any:
@@ -69,12 +104,15 @@ def emit(
     columns: Sequence[str],
     fmt: Format,
     *,
+    table_columns: Sequence[str] | None = None,
     title: str | None = None,
     highlight: str | None = None,
 ) -> None:
-    """Print rows in the chosen format; ``highlight`` names a boolean column shown in red."""
+    """Print rows in the chosen format: every one of ``columns`` as JSON or CSV, the
+    ``table_columns`` (default: the same) as a table titled ``title``, where ``highlight``
+    names a boolean column shown in red."""
     if fmt is Format.json:
-        import orjson  # json's indenting encoder is pure Python: 10x slower on a large board
+        import orjson  # json's indenting encoder is pure Python: slow on a large board
 
         sys.stdout.flush()
         sys.stdout.buffer.write(orjson.dumps(_only(rows, columns), option=orjson.OPT_INDENT_2) + b"\n")
@@ -90,6 +128,7 @@ def emit(
     from rich.console import Console
     from rich.table import Table
 
+    columns = columns if table_columns is None else table_columns
     width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS") or 160)
     console = Console(width=width)
     if not rows:

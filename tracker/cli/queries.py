@@ -10,15 +10,13 @@ from projections.read import TIMELINE_COLUMNS
 from tracker.cli import app
 from tracker.cli.common import (
     AsOfOption,
-    CsvOption,
-    JsonOption,
     KnownAtOption,
     open_tracker,
     parse_as_of,
     parse_known_at,
     reading_views,
 )
-from tracker.cli.output import choose, emit
+from tracker.cli.output import Format, emit, output_options
 from events.errors import InvalidInput, UnknownCommitment
 
 FULL_BOARD_COLUMNS = BOARD_ROW_COLUMNS
@@ -44,6 +42,7 @@ def board_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     epilog="Examples:\n\n  tracker status\n\n  tracker status --party KZ --overdue\n\n"
     "  tracker status --as-of 2023-06-01 --json"
 )
+@output_options
 def status(
     ctx: typer.Context,
     as_of: AsOfOption = None,
@@ -53,12 +52,10 @@ def status(
     sector: Annotated[str | None, typer.Option(help="Only this sector.")] = None,
     meeting: Annotated[str | None, typer.Option(help="Only commitments from this meeting id.")] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only what is late.")] = False,
-    json_: JsonOption = False,
-    csv_: CsvOption = False,
+    fmt: Format = Format.table,
 ) -> None:
     """The status board: every commitment's legal and implementation status, last change,
     next expected step and whether it is overdue."""
-    fmt = choose(json_, csv_)
     day, moment = parse_as_of(as_of), parse_known_at(known_at)
     today = day or date.today()
     if party is not None:
@@ -108,17 +105,16 @@ HISTORY_COLUMNS = [c for c in TIMELINE_COLUMNS if c != "subject"]  # one commitm
     epilog="Examples:\n\n  tracker history xian-2023-visa-exemption\n\n"
     "  tracker history xian-2023-visa-exemption --as-of 2023-06-01 --csv"
 )
+@output_options
 def history(
     ctx: typer.Context,
     commitment: Annotated[str, typer.Argument(help="Commitment id (see 'tracker status').")],
     as_of: AsOfOption = None,
     known_at: KnownAtOption = None,
-    json_: JsonOption = False,
-    csv_: CsvOption = False,
+    fmt: Format = Format.table,
 ) -> None:
     """The history of one commitment in world order, every event with its source;
     corrected and retracted events stay, marked."""
-    fmt = choose(json_, csv_)
     day, moment = parse_as_of(as_of), parse_known_at(known_at)
     if day is None and moment is None:
         from projections import read
@@ -180,34 +176,32 @@ def _history_replayed(ctx: typer.Context, commitment: str, day: date | None, mom
 
 
 @app.command(epilog="Examples:\n\n  tracker timeline\n\n  tracker timeline --limit 20 --json")
+@output_options
 def timeline(
     ctx: typer.Context,
     limit: Annotated[int | None, typer.Option(min=1, help="At most this many events.")] = None,
-    json_: JsonOption = False,
-    csv_: CsvOption = False,
+    fmt: Format = Format.table,
 ) -> None:
     """Every event in the store in world order, with its source."""
     from projections import read
 
-    fmt = choose(json_, csv_)
     with reading_views(ctx) as db:
         rows = read.timeline(db, limit=limit)
-    columns = ["occurred_on", "subject", "event_id", "summary", "source_title", "standing"]
-    emit(rows, columns if fmt.value == "table" else read.TIMELINE_COLUMNS, fmt, title="Timeline")
+    emit(rows, read.TIMELINE_COLUMNS, fmt, title="Timeline",
+         table_columns=["occurred_on", "subject", "event_id", "summary", "source_title", "standing"])
 
 
 @app.command(epilog="Examples:\n\n  tracker parties\n\n  tracker parties --csv")
+@output_options
 def parties(
     ctx: typer.Context,
     as_of: AsOfOption = None,
-    json_: JsonOption = False,
-    csv_: CsvOption = False,
+    fmt: Format = Format.table,
 ) -> None:
     """Per party and per institution: how many commitments, signed, in force, completed, overdue.
     A row with an empty institution is the country's total."""
     from projections import read
 
-    fmt = choose(json_, csv_)
     today = parse_as_of(as_of) or date.today()
     with reading_views(ctx) as db:
         rows = read.parties(db, today)
@@ -216,35 +210,32 @@ def parties(
 
 
 @app.command(epilog="Examples:\n\n  tracker meetings\n\n  tracker meetings --json")
+@output_options
 def meetings(
     ctx: typer.Context,
-    json_: JsonOption = False,
-    csv_: CsvOption = False,
+    fmt: Format = Format.table,
 ) -> None:
     """Per meeting: documents reported signed (each count with its source) and how many
     of them are identified in the tracker."""
     from projections import read
 
-    fmt = choose(json_, csv_)
     with reading_views(ctx) as db:
         rows = read.meetings(db)
     columns = ["meeting_id", "title", "occurred_on", "summary", "reported", "unnamed"]
-    emit(rows, columns if fmt.value == "table" else columns + ["place", "identified"], fmt,
-         title="Meetings")
+    emit(rows, columns + ["place", "identified"], fmt, table_columns=columns, title="Meetings")
 
 
 @app.command(epilog="Examples:\n\n  tracker indicators\n\n  tracker indicators --csv")
+@output_options
 def indicators(
     ctx: typer.Context,
-    json_: JsonOption = False,
-    csv_: CsvOption = False,
+    fmt: Format = Format.table,
 ) -> None:
     """Trade indicators over time, each figure with its source."""
     from projections import read
 
-    fmt = choose(json_, csv_)
     with reading_views(ctx) as db:
         rows = read.indicators(db)
     columns = ["period", "reporter", "partner", "flow", "value", "currency", "change_pct", "source_title"]
-    emit(rows, columns if fmt.value == "table" else columns + ["source_publisher", "occurred_on", "event_id"],
-         fmt, title="Trade indicators")
+    emit(rows, columns + ["source_publisher", "occurred_on", "event_id"], fmt, table_columns=columns,
+         title="Trade indicators")
