@@ -23,6 +23,32 @@ class StoreFiles(Protocol):
     def default_views(self) -> Path: ...
 
 
+def refuse_unless_regular(path: Path, what: str) -> None:
+    """InvalidInput if something other than a regular file is there: a folder, a FIFO (whose
+    reading would block), a device. Nothing there is fine."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise InvalidInput(f"{what} {path} cannot be reached: {error.strerror}") from None
+    if stat.S_ISDIR(mode):
+        raise InvalidInput(f"{what} {path} is a folder: name a file")
+    if not stat.S_ISREG(mode):
+        raise InvalidInput(f"{what} {path} is not a regular file: name a file")
+
+
+def refuse_overwriting(target: Path, *protected: Path) -> None:
+    """InvalidInput if writing ``target`` would overwrite one of these SQLite files or their
+    journals (an export or a report given the store's own name)."""
+    suffixes = ("", "-wal", "-shm", "-journal")
+    for kept in protected:
+        if any(same_file(target, Path(f"{kept}{suffix}")) for suffix in suffixes):
+            raise InvalidInput(f"{target} would overwrite {kept}: name another file")
+
+
 def make_private(path: Path) -> None:
     """Create the file (and its folder) readable by its owner only, if it is not there yet."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
-from projections.files import StoreFiles, refuse_store_as_views, same_file
+from projections.files import StoreFiles, refuse_store_as_views, refuse_unless_regular, same_file
 from events.errors import InvalidInput, StoreUnavailable, TrackerError
 
 # "Trkv": written in the header of every read-model file (bytes 68-71, big-endian).
@@ -50,6 +50,7 @@ def claim(path: Path, store: StoreFiles | None = None) -> str:
     store itself, is refused with InvalidInput and left untouched."""
     if store is not None:
         refuse_store_as_views(store.location, path)
+    refuse_unless_regular(path, "the read-model file")
     try:
         with open(path, "rb") as file:
             header = file.read(100)
@@ -94,27 +95,37 @@ def claim(path: Path, store: StoreFiles | None = None) -> str:
 
 
 def refuse_as_store(location: str) -> None:
-    """InvalidInput if a SQLite store's path names a read-model file (``--db`` and ``--views``
-    swapped): the store's tables would be added to it, mixing events into read models."""
+    """InvalidInput unless a SQLite store's path names nothing yet, an empty database, or an
+    event store: a read-model file (``--db`` and ``--views`` swapped) or someone else's
+    database would have the store's tables added to it, mixing events into it."""
+    refuse_unless_regular(Path(location), "the store")
     try:
         with open(location, "rb") as file:
             header = file.read(100)
     except OSError:
-        return  # nothing there yet, or nothing readable: opening the store says what is wrong
-    marked = len(header) >= 72 and int.from_bytes(header[68:72], "big") == APPLICATION_ID
-    if not marked and header.startswith(SQLITE_MAGIC):
-        try:
-            db = sqlite3.connect(f"file:{quote(location)}?mode=ro", uri=True)
-            try:
-                tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            finally:
-                db.close()
-        except sqlite3.DatabaseError:
-            return
-        marked = {"meta", "positions", "timeline"} <= tables and "stored_events" not in tables  # 0.5 read models
-    if marked:
+        return  # nothing there yet: opening the store makes it, or says why it cannot
+    if not header:
+        return
+    if len(header) >= 72 and int.from_bytes(header[68:72], "big") == APPLICATION_ID:
         raise InvalidInput(f"{location} is a read-model file, not an event store: name the store with --db"
                            " (its read models are found beside it)")
+    if not header.startswith(SQLITE_MAGIC):
+        return  # not a database at all: opening the store says so
+    try:
+        db = sqlite3.connect(f"file:{quote(location)}?mode=ro", uri=True)
+        try:
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            db.close()
+    except sqlite3.DatabaseError:
+        return
+    if not tables or "stored_events" in tables:
+        return
+    if {"meta", "positions"} <= tables:  # read models made before the marker
+        raise InvalidInput(f"{location} is a read-model file, not an event store: name the store with --db"
+                           " (its read models are found beside it)")
+    raise InvalidInput(f"{location} is not an event store of this tracker (a SQLite database with other"
+                       " tables): name another file with --db")
 
 
 @contextmanager

@@ -99,7 +99,7 @@ def test_the_eventsourcing_methods_the_tracker_overrides_or_calls_keep_their_sig
         "eventsourcing", f"{cls.__name__}.{method} now takes {parameters(getattr(cls, method))}", where)
 
 
-@pytest.mark.parametrize("method", ["insert_events", "select_notifications", "max_notification_id"])
+@pytest.mark.parametrize("method", ["insert_events", "select_events", "select_notifications", "max_notification_id"])
 def test_the_postgres_methods_whose_retries_the_tracker_replaces_still_wrap_the_undecorated_method(method):
     from eventsourcing.postgres import (
         PostgresAggregateRecorder,

@@ -12,6 +12,7 @@ from projections.files import make_private, refuse_store_as_views
 DB_VARIABLE = "TRACKER_DB"
 VIEWS_VARIABLE = "TRACKER_VIEWS"
 HOME_VARIABLE = "TRACKER_HOME"
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 KEY_VARIABLE = "TRACKER_CIPHER_KEY"
 # Seconds a command waits for another process writing to the store (or the read models)
 # before it gives up, having written nothing.
@@ -61,7 +62,7 @@ class Store:
 
     def environment(self) -> dict[str, str]:
         """eventsourcing's settings for this store."""
-        from tracker.keys import valid_key
+        from tracker.key_check import valid_key
 
         key = valid_key(self.key_variable)  # first: a bad key creates nothing
         env: dict[str, str] = {}
@@ -84,7 +85,13 @@ class Store:
             from projections.views_file import refuse_as_store
 
             refuse_as_store(self.location)
-            make_private(Path(self.location))
+            try:
+                make_private(Path(self.location))
+            except OSError as error:
+                from events.errors import StoreUnavailable
+
+                raise StoreUnavailable(f"cannot make the store {self.location}: {error.strerror}: name a file"
+                                       " in a folder you can write to") from None
             env.update(
                 PERSISTENCE_MODULE="tracker.persistence:SQLiteFactory",
                 SQLITE_DBNAME=self.location,
@@ -97,7 +104,15 @@ class Store:
 
 def resolve_store(db: str | None = None, views: str | None = None) -> Store:
     """The store named by --db, else $TRACKER_DB, else the per-user default."""
+    if db is not None and not db.strip():
+        from events.errors import InvalidInput
+
+        raise InvalidInput("--db is empty: name a SQLite file or a postgresql:// URL")
     location = db or os.environ.get(DB_VARIABLE) or str(data_dir() / "tracker.db")
+    if location.startswith("file:") or ("://" in location and not location.startswith(POSTGRES_SCHEMES)):
+        from events.errors import InvalidInput
+
+        raise InvalidInput(f"--db {location!r}: give a SQLite file's path or a postgresql:// URL")
     views = views or os.environ.get(VIEWS_VARIABLE)
     views_path = Path(views) if views else default_views(location)
     refuse_store_as_views(location, views_path)

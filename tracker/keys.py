@@ -10,23 +10,16 @@ while the store is not marked yet (another writer may have marked it first).
 
 from __future__ import annotations
 
-import binascii
-import hashlib
-import hmac
-import os
-from base64 import b64decode
-from typing import Any, ClassVar
+from typing import Any
 from uuid import UUID
 
 import orjson
 from pydantic import BaseModel, ConfigDict
 
 from events.errors import InvalidInput, StoreUnreadable
+from tracker.key_check import MARKER_ID, check_value, judge
 
 NEW_KEY_VARIABLE = "TRACKER_NEW_CIPHER_KEY"
-KEY_SIZES = (16, 24, 32)
-MARKER_ID = UUID("7a6b0e52-58f1-4c55-9d43-2f1d6a0c4b11")
-CHECK_LABEL = b"tracker store key check, version 1"
 
 
 class StoreKeyMarked(BaseModel):
@@ -42,28 +35,8 @@ class StoreKeyMarked(BaseModel):
 MARKER_TOPIC = f"{StoreKeyMarked.__module__}:{StoreKeyMarked.__qualname__}"
 
 
-class WrongKey(StoreUnreadable):
-    """The key given (or its absence) does not fit the store: nothing read or written."""
-
-    exit_code = 6
-
-
-def valid_key(variable: str) -> str | None:
-    """The key in this environment variable, if set; InvalidInput if it cannot be a key."""
-    value = os.environ.get(variable)
-    if not value:
-        return None
-    try:
-        size = len(b64decode(value.strip(), validate=True))
-    except (binascii.Error, ValueError):
-        size = 0
-    if size not in KEY_SIZES:
-        raise InvalidInput(f"{variable} is not a valid key: make one with 'tracker keygen'")
-    return value.strip()
-
-
 def key_check(cipher: Any) -> str:
-    return hmac.new(cipher.key, CHECK_LABEL, hashlib.sha256).hexdigest()
+    return check_value(cipher.key)
 
 
 def marker(cipher: Any) -> StoreKeyMarked:
@@ -84,13 +57,7 @@ def check_key(app: Any, variable: str) -> bool:
         if not first:
             return False
         encrypted, fits = _judged_by(first[0].state, cipher)
-    if not encrypted and cipher:
-        raise WrongKey(f"this store is not encrypted: unset {variable}"
-                       " (or copy it encrypted with 'tracker rotate-key')")
-    if encrypted and not cipher:
-        raise WrongKey(f"this store is encrypted: set {variable} to its key")
-    if not fits:
-        raise WrongKey(f"{variable} is not this store's key")
+    judge(encrypted, bool(fits), bool(cipher), variable)
     return bool(found)
 
 

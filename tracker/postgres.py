@@ -56,6 +56,7 @@ class PostgresStoreRecorder(PostgresApplicationRecorder):
     A save whose connection broke may have been committed already: the tracker looks before
     it tries again (Tracker.record_many), so the library's retries are not taken here."""
 
+    select_events = _read_twice(PostgresApplicationRecorder.select_events.__wrapped__)  # type: ignore[attr-defined]
     select_notifications = _read_twice(PostgresApplicationRecorder.select_notifications.__wrapped__)  # type: ignore[attr-defined]
     max_notification_id = _read_twice(PostgresApplicationRecorder.max_notification_id.__wrapped__)  # type: ignore[attr-defined]
 

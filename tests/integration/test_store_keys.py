@@ -99,7 +99,7 @@ def test_of_two_first_writers_with_different_keys_the_second_is_refused(store_ur
     from tests.builders import registered
     from tracker.application import Tracker
     from tracker.config import resolve_store
-    from tracker.keys import WrongKey
+    from tracker.key_check import WrongKey
 
     store = resolve_store(store_url, str(tmp_path / "v.db"))
     use_key(monkeypatch, new_key())

@@ -73,6 +73,14 @@ def open_tracker(ctx: typer.Context) -> Tracker:
     return Tracker(store(ctx))
 
 
+def refuse_overwriting_store(ctx: typer.Context, target: str | Path) -> None:
+    """InvalidInput if an output file would be the store, the read models or one of their journals."""
+    from projections.files import refuse_overwriting
+
+    s = store(ctx)
+    refuse_overwriting(Path(target), *([] if s.is_postgres else [Path(s.location)]), s.views)
+
+
 def say(message: str) -> None:
     """A message for the person at the terminal: stderr, never mixed with data."""
     sys.stdout.flush()
@@ -161,6 +169,9 @@ def fresh_views(ctx: typer.Context) -> Path:
     s = store(ctx)
     seen = views_position(s.views)
     if seen is not None and not s.is_postgres and store_position(s.location) == seen and not damage(s.views):
+        from tracker.key_check import check_sqlite_store
+
+        check_sqlite_store(s.location, s.key_variable)  # as every command that opens the store does
         return s.views
     try:
         return catch_up_views(ctx)

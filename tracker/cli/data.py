@@ -12,9 +12,17 @@ from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, TextIO
 
 import typer
 
-from tracker.cli import app
-from tracker.cli.common import bulk_work, catch_up_after_recording, open_tracker, progress_bar, say, store
 from events.errors import InvalidInput
+from tracker.cli import app
+from tracker.cli.common import (
+    bulk_work,
+    catch_up_after_recording,
+    open_tracker,
+    progress_bar,
+    refuse_overwriting_store,
+    say,
+    store,
+)
 
 if TYPE_CHECKING:
     from events import Fact
@@ -145,6 +153,8 @@ def export(
     unchanged. The file is readable by its owner only, and appears only once complete."""
     import orjson
 
+    if file:
+        refuse_overwriting_store(ctx, file)
     app_ = open_tracker(ctx)
     count = 0
     with private_output(file) as out:

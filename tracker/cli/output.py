@@ -22,14 +22,21 @@ _JOINERS = frozenset("\u200c\u200d")
 
 
 def printable(text: str) -> str:
-    """The text with its control and format characters escaped (``\\x07``, ``\\u202e``), so
-    that none can ring, move the cursor or reverse the rest of a line: a right-to-left
-    override in a title would make the rest of its row read backwards."""
+    """The text with its control and format characters and its line and paragraph separators
+    escaped (``\\x07``, ``\\u202e``, ``\\u2028``), so that none can ring, move the cursor,
+    break a row or reverse the rest of a line: a right-to-left override in a title would
+    make the rest of its row read backwards."""
     if text.isprintable():
         return text
-    return "".join(
-        c if c in _JOINERS or not unicodedata.category(c).startswith("C") else repr(c)[1:-1] for c in text
-    )
+    return "".join(c if c in _JOINERS or unicodedata.category(c) not in _ESCAPED else _escaped(c) for c in text)
+
+
+# Control, format, surrogate, private-use and unassigned characters, and line and paragraph separators.
+_ESCAPED = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def _escaped(c: str) -> str:
+    return f"\\u{ord(c):04x}" if unicodedata.category(c) in ("Zl", "Zp") else repr(c)[1:-1]
 
 
 class Format(str, Enum):

@@ -8,9 +8,16 @@ from typing import Annotated
 
 import typer
 
-from tracker.cli import app
-from tracker.cli.common import AsOfOption, fresh_views, open_tracker, parse_as_of, say
 from events.errors import InvalidInput
+from tracker.cli import app
+from tracker.cli.common import (
+    AsOfOption,
+    fresh_views,
+    open_tracker,
+    parse_as_of,
+    refuse_overwriting_store,
+    say,
+)
 
 
 @app.command(epilog="Examples:\n\n  tracker report --html status.html\n\n"
@@ -27,6 +34,7 @@ def report(
 
     if not html.parent.exists():
         raise InvalidInput(f"no folder {str(html.parent)!r} to write {html.name!r} in")
+    refuse_overwriting_store(ctx, html)
     page = render(build(open_tracker(ctx), parse_as_of(as_of)))
     html.write_text(page, encoding="utf-8")
     say(f"wrote {html} ({len(page) // 1024} KiB)")

@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
+from events.errors import TrackerError
 from tracker.cli import app
 from tracker.cli.common import open_tracker, say, store
-from events.errors import TrackerError
 
 
 class TamperingFound(TrackerError):
@@ -46,8 +46,8 @@ def follow(
     resumes from where it was."""
     from eventsourcing.persistence import InterfaceError, OperationalError
 
-    from projections.runner import catch_up, open_views, position
     from events.errors import StoreUnavailable
+    from projections.runner import catch_up, open_views, position
 
     tracker = open_tracker(ctx)
     label = store(ctx).label
@@ -164,10 +164,11 @@ def rotate_key(
     import dataclasses
     import os
 
+    from events.errors import InvalidInput
     from tracker.application import Tracker
     from tracker.config import resolve_store
-    from events.errors import InvalidInput
-    from tracker.keys import NEW_KEY_VARIABLE, copy_under_new_key, valid_key
+    from tracker.key_check import valid_key
+    from tracker.keys import NEW_KEY_VARIABLE, copy_under_new_key
     from tracker.verify import verify as check
 
     old = store(ctx)
