@@ -212,3 +212,17 @@ def test_an_export_with_its_basis_imports_and_exports_again_the_same_events(hist
     # The same events (a single import records them stream by stream, so in another order).
     assert sorted(ok(*other, "export").stdout.splitlines(keepends=True)) == sorted(exported[:-1])
     assert ok(*history, "export").stdout == "".join(exported[:-1])  # without the flag: as before
+
+
+def test_status_with_basis_wraps_its_json_and_without_it_prints_the_bare_list_as_before(history):
+    bare = json.loads(ok(*history, "status", "--json").stdout)
+    assert isinstance(bare, list) and len(bare) == 4
+    stamped = json.loads(ok(*history, "status", "--json", "--with-basis").stdout)
+    assert stamped["rows"] == bare
+    assert stamped["basis"]["as_of"] is None and stamped["basis"]["position"] > 0
+    replayed = json.loads(ok(*history, "status", "--as-of", "2024-04-30", "--known-at", "2024-02-29",
+                             "--json", "--with-basis").stdout)
+    assert {k: v for k, v in replayed["basis"].items() if k != "position"} == {
+        "as_of": "2024-04-30", "today": "2024-04-30", "known_at": "2024-02-29T23:59:59.999999+00:00", "since": None}
+    assert replayed["basis"]["position"] == stamped["basis"]["position"]
+    assert [r["commitment_id"] for r in replayed["rows"] if r["overdue"]] == ["alpha"]

@@ -10,7 +10,7 @@ import typer
 
 from tracker.cli import app
 from tracker.cli.common import open_tracker, parse_known_at, store, warn
-from tracker.cli.output import Format, emit, emit_with_basis, output_options
+from tracker.cli.output import WITH_BASIS_HELP, Format, emit, emit_with_basis, output_options
 from tracker.config import Store, data_dir
 from events.errors import InvalidInput
 
@@ -81,9 +81,7 @@ def changes(
     institution: Annotated[str | None, typer.Option(help="Only commitments whose parties include this institution or city (substring).")] = None,
     sector: Annotated[str | None, typer.Option(help="Only this sector.")] = None,
     meeting: Annotated[str | None, typer.Option(help="Only commitments from this meeting id, and the meeting's own facts.")] = None,
-    with_basis: Annotated[bool, typer.Option(
-        "--with-basis", help="Stamp the answer with its basis: JSON becomes {\"basis\": ..., \"rows\": [...]};"
-        " with a table or CSV the basis follows on stderr.")] = False,
+    with_basis: Annotated[bool, typer.Option("--with-basis", help=WITH_BASIS_HELP)] = False,
     fmt: Format = Format.table,
 ) -> None:
     """What changed in what we know between two recording times: new facts, corrections and

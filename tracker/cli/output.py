@@ -199,6 +199,10 @@ def _print_blocks(console: Any, rows: Sequence[dict[str, Any]], cells: list[list
         console.print(Padding(block, (0, 0, 0, 2)))
 
 
+WITH_BASIS_HELP = ("Stamp the answer with its basis (world date, recording moment, store position):"
+                   " JSON becomes {\"basis\": ..., \"rows\": [...]}; a table or CSV is followed by it on stderr.")
+
+
 def emit_with_basis(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: Format, basis: dict[str, Any],
                     **table: Any) -> None:
     """``emit``, stamped with the answer's basis: JSON becomes ``{"basis": {...}, "rows": [...]}``;
