@@ -226,3 +226,25 @@ def test_status_with_basis_wraps_its_json_and_without_it_prints_the_bare_list_as
         "as_of": "2024-04-30", "today": "2024-04-30", "known_at": "2024-02-29T23:59:59.999999+00:00", "since": None}
     assert replayed["basis"]["position"] == stamped["basis"]["position"]
     assert [r["commitment_id"] for r in replayed["rows"] if r["overdue"]] == ["alpha"]
+
+
+def test_a_report_since_an_earlier_report_lists_what_was_recorded_after_it(db, tmp_path):
+    record(db, tmp_path, KNOWN_IN_JANUARY, BEFORE)
+    january = tmp_path / "january.html"
+    ok(*db, "report", "--html", str(january), "--known-at", "2024-01-31")
+    record(db, tmp_path, RECORDED_IN_FEBRUARY, WINDOW)
+    february = tmp_path / "february.html"
+    ok(*db, "report", "--html", str(february), "--since", str(january), "--known-at", "2024-02-29")
+    html = february.read_text()
+    assert '<h2 id="changes">What changed since 2024-01-31T23:59:59.999999+00:00</h2>' in html
+    assert [html.count(f'<tr data-change="{kind}">') for kind in ("new fact", "correction", "retraction")] == [1, 1, 1]
+    late = run(*db, "report", "--html", str(tmp_path / "x.html"), "--since", "2024-03-01", "--known-at", "2024-02-29")
+    assert late.exit_code == 2 and late.stderr == (
+        "tracker: error: --since 2024-03-01T23:59:59.999999+00:00 is not before the report's moment"
+        " 2024-02-29T23:59:59.999999+00:00\n")
+
+
+def test_changes_with_basis_names_the_day_overdue_was_judged_on(history):
+    stamped = json.loads(ok(*history, "changes", "--since", "2024-01-31", "--until", "2024-04-30",
+                            "--json", "--with-basis").stdout)
+    assert stamped["basis"]["today"] == "2024-04-30"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Any
@@ -104,7 +105,7 @@ def changes(
         raise InvalidInput(f"--since {start.isoformat()} is not before --until {end.isoformat()}")
     party = _party_code(party)
     tracker_app = open_tracker(ctx)
-    basis = current_basis(tracker_app, None, end, start)
+    basis = replace(current_basis(tracker_app, None, end, start), today=end.date().isoformat())  # judged then
     found = changes_between((fact for _, fact in facts_on(tracker_app, basis)), start, end)
     filtered = party or institution or sector or meeting
     rows = [r for r in found.rows if not filtered or _kept(r, found.board, party, institution, sector, meeting)]

@@ -55,6 +55,8 @@ def report(
             start = (read_basis(Path(since)).known_at_moment if Path(since).is_file()
                      else parse_known_at(since, "--since"))
         basis = current_basis(app_, parse_as_of(as_of), parse_known_at(known_at), start)
+        if start is not None and start >= basis.known_at_moment:
+            raise InvalidInput(f"--since {start.isoformat()} is not before the report's moment {basis.known_at}")
     page = report_on(app_, basis)
     html.write_text(page, encoding="utf-8")
     say(f"wrote {html} ({len(page) // 1024} KiB)")
