@@ -9,11 +9,17 @@ from typing import Annotated, Any
 
 import typer
 
+from events.errors import InvalidInput
 from tracker.cli import app
 from tracker.cli.common import open_tracker, parse_known_at, store, warn
-from tracker.cli.output import WITH_BASIS_HELP, Format, emit, emit_with_basis, output_options
+from tracker.cli.output import (
+    WITH_BASIS_HELP,
+    Format,
+    emit,
+    emit_with_basis,
+    output_options,
+)
 from tracker.config import Store, data_dir
-from events.errors import InvalidInput
 
 TABLE_COLUMNS = ["change", "subject", "occurred_on", "summary", "source_title", "recorded_at"]
 LAST_RUNS = "changes-last.json"  # in the per-user data folder: each store's last --until
@@ -89,17 +95,15 @@ def changes(
     retractions recorded in between (what each changed), commitments whose legal or
     implementation status moved (old → new), and next steps that became overdue (judged on
     each end's day)."""
-    from projections.changes import COLUMNS, changes as changes_between
+    from projections.changes import COLUMNS
+    from projections.changes import changes as changes_between
     from tracker.basis import current_basis, facts_on
 
     s = store(ctx)
-    if since == "last":
-        start = remembered_until(s)
-        if start is None:
-            raise InvalidInput("no previous 'tracker changes' on this store to start from:"
-                               " give a date or time, such as --since 2024-01-01")
-    else:
-        start = parse_known_at(since, "--since")
+    start = remembered_until(s) if since == "last" else parse_known_at(since, "--since")
+    if start is None:
+        raise InvalidInput("no previous 'tracker changes' on this store to start from:"
+                           " give a date or time, such as --since 2024-01-01")
     end = parse_known_at(until, "--until") or datetime.now(timezone.utc)
     if start >= end:
         raise InvalidInput(f"--since {start.isoformat()} is not before --until {end.isoformat()}")
@@ -110,7 +114,7 @@ def changes(
     filtered = party or institution or sector or meeting
     rows = [r for r in found.rows if not filtered or _kept(r, found.board, party, institution, sector, meeting)]
     title = f"Changes recorded after {start.isoformat()} up to {end.isoformat()}"
-    table: dict[str, Any] = dict(table_columns=TABLE_COLUMNS, title=title)
+    table: dict[str, Any] = {"table_columns": TABLE_COLUMNS, "title": title}
     if with_basis:
         emit_with_basis(rows, COLUMNS, fmt, basis.to_dict(), **table)
     else:

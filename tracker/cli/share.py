@@ -15,7 +15,7 @@ from events.errors import InvalidInput
 
 @app.command(epilog="Examples:\n\n  tracker report --html status.html\n\n"
              "  tracker report --html june.html --as-of 2023-06-30\n\n"
-             "  tracker report --html weekly.html --since last-week.html\n\n"
+             "  tracker report --html weekly.html --since status.html\n\n"
              "  tracker report --html again.html --basis status.html")
 def report(
     ctx: typer.Context,
