@@ -53,9 +53,10 @@ class Chart:
         return marks
 
 
-def build(app: Any, as_of: date | None = None) -> dict[str, Any]:
-    """The report's data, from every stored fact."""
-    today = as_of or date.today()
+def build(app: Any, as_of: date | None = None, today: date | None = None) -> dict[str, Any]:
+    """The report's data, from every stored fact; ``today`` (default: the real one) judges
+    what is overdue when no ``as_of`` is given."""
+    today = as_of or today or date.today()
     streams: dict[Any, list[Fact]] = defaultdict(list)
     for _, fact in app.facts():
         streams[fact.originator_id].append(fact)

@@ -301,7 +301,7 @@ def _every_command_loaded():
 
 def test_every_command_has_help_with_an_example():
     root = _every_command_loaded()
-    assert len(root.commands) == 18
+    assert len(root.commands) == 19
     paths = [path for path, _ in _commands(root)]
     assert sorted(p for p in paths if len(p) == 1) == sorted((name,) for name in COMMAND_MODULES)
     assert sorted(p for p in paths if len(p) > 1) == sorted(("record", command_name(t)) for t in EVENT_TYPES)
@@ -313,7 +313,8 @@ def test_every_command_has_help_with_an_example():
     assert missing == []
 
 
-LISTINGS = {"history": ["xian-2023-visa-exemption"], "indicators": [], "meetings": [], "parties": [],
+LISTINGS = {"changes": ["--since", "2024-01-01"], "history": ["xian-2023-visa-exemption"], "indicators": [],
+            "meetings": [], "parties": [],
             "status": [], "timeline": []}
 
 

@@ -42,6 +42,7 @@ COMMAND_MODULES = {
     "follow": "store", "keygen": "store", "rotate-key": "store", "verify": "store",
     "report": "share", "serve": "share",
     "record": "record",
+    "changes": "changes",
 }
 
 

@@ -49,13 +49,15 @@ def parse_as_of(value: str | None) -> date | None:
         raise InvalidInput(f"--as-of {value!r} is not a date (YYYY-MM-DD)") from None
 
 
-def parse_known_at(value: str | None) -> datetime | None:
+def parse_known_at(value: str | None, option: str = "--known-at") -> datetime | None:
+    """A recording moment: an ISO timestamp (UTC unless it says otherwise), or a date,
+    meaning the end of that day (UTC): what had been recorded by the end of it."""
     if value is None:
         return None
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise InvalidInput(f"--known-at {value!r} is not a date or ISO timestamp") from None
+        raise InvalidInput(f"{option} {value!r} is not a date or ISO timestamp") from None
     if len(value) == 10:
         moment = moment.replace(hour=23, minute=59, second=59, microsecond=999999)
     if moment.tzinfo is None:

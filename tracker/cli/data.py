@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 DEMO = "xian-2023-05-17.jsonl"
 MAX_LINE = 1_000_000
+BASIS_LINE = "Basis"  # the type of the line 'export --with-basis' ends with
 
 
 def parsed_lines(stream: TextIO, name: str) -> Iterator[tuple[int, Fact]]:
@@ -48,6 +49,8 @@ def parsed_lines(stream: TextIO, name: str) -> Iterator[tuple[int, Fact]]:
             data = orjson.loads(text)
         except orjson.JSONDecodeError as error:
             raise InvalidInput(f"{name}:{number}: not JSON ({error.msg})") from None
+        if isinstance(data, dict) and data.get("type") == BASIS_LINE:
+            continue  # what an export was made from ('export --with-basis'), not an event
         try:
             yield number, parse_line(data)
         except ValueError as error:
@@ -144,23 +147,35 @@ def import_(
     say(f"imported {added} new events, {unchanged} already recorded")
 
 
-@app.command(epilog="Examples:\n\n  tracker export > history.jsonl\n\n  tracker export backup.jsonl")
+@app.command(epilog="Examples:\n\n  tracker export > history.jsonl\n\n  tracker export backup.jsonl"
+             "\n\n  tracker export --with-basis published.jsonl")
 def export(
     ctx: typer.Context,
     file: Annotated[str | None, typer.Argument(help="Write here instead of stdout.")] = None,
+    with_basis: Annotated[bool, typer.Option(
+        "--with-basis", help="End with a line {\"type\": \"Basis\", ...}: the store's position and the moment"
+        " of the export, and how many events it holds ('tracker import' skips it).")] = False,
 ) -> None:
     """Export every event as JSON Lines, in recording order, that 'tracker import' reads back
     unchanged. The file is readable by its owner only, and appears only once complete."""
     import orjson
 
+    from tracker.basis import current_basis
+
     if file:
         refuse_overwriting_store(ctx, file)
     app_ = open_tracker(ctx)
+    basis = current_basis(app_, None, None)
     count = 0
     with private_output(file) as out:
-        for _, fact in app_.facts():
+        for position, fact in app_.facts():
+            if position > basis.position:  # recorded while exporting: not in what the basis names
+                break
             out.write(orjson.dumps(fact.to_line()) + b"\n")
             count += 1
+        if with_basis:
+            stamp = {"type": BASIS_LINE, "known_at": basis.known_at, "position": basis.position, "events": count}
+            out.write(orjson.dumps(stamp) + b"\n")
     if app_.mapper.cipher:
         say(f"exported {count} events in clear text (the store is encrypted; the export is not)")
     else:

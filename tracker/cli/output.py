@@ -204,3 +204,26 @@ def _print_blocks(console: Any, rows: Sequence[dict[str, Any]], cells: list[list
         for label, cell in zip(labels[1:], row[1:]):
             block.add_row(label, cell)
         console.print(Padding(block, (0, 0, 0, 2)))
+
+
+WITH_BASIS_HELP = ("Stamp the answer with its basis (world date, recording moment, store position):"
+                   " JSON becomes {\"basis\": ..., \"rows\": [...]}; a table or CSV is followed by it on stderr.")
+
+
+def emit_with_basis(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: Format, basis: dict[str, Any],
+                    **table: Any) -> None:
+    """``emit``, stamped with the answer's basis: JSON becomes ``{"basis": {...}, "rows": [...]}``;
+    a table or CSV, whose shape has no room for it, is followed by the basis on stderr."""
+    if fmt is not Format.json:
+        import json
+
+        emit(rows, columns, fmt, **table)
+        sys.stdout.flush()
+        sys.stderr.write(f"basis: {json.dumps(basis, ensure_ascii=False, separators=(',', ':'))}\n")
+        return
+    import orjson
+
+    sys.stdout.flush()
+    sys.stdout.buffer.write(orjson.dumps({"basis": basis, "rows": _only(rows, columns)}, option=orjson.OPT_INDENT_2)
+                            + b"\n")
+    sys.stdout.buffer.flush()

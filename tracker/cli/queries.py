@@ -1,6 +1,6 @@
 """Commands that answer questions: the board, histories, summaries, indicators."""
 
-from datetime import date
+from datetime import date, datetime, timezone
 from typing import Annotated, Any
 
 import typer
@@ -16,7 +16,7 @@ from tracker.cli.common import (
     parse_known_at,
     reading_views,
 )
-from tracker.cli.output import Format, emit, output_options
+from tracker.cli.output import WITH_BASIS_HELP, Format, emit, emit_with_basis, output_options
 from events.errors import InvalidInput, UnknownCommitment
 
 FULL_BOARD_COLUMNS = BOARD_ROW_COLUMNS
@@ -52,6 +52,7 @@ def status(
     sector: Annotated[str | None, typer.Option(help="Only this sector.")] = None,
     meeting: Annotated[str | None, typer.Option(help="Only commitments from this meeting id.")] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only what is late.")] = False,
+    with_basis: Annotated[bool, typer.Option("--with-basis", help=WITH_BASIS_HELP)] = False,
     fmt: Format = Format.table,
 ) -> None:
     """The status board: every commitment's legal and implementation status, last change,
@@ -71,19 +72,26 @@ def status(
         from projections import read
 
         with reading_views(ctx) as db:
+            position = db.execute("SELECT MIN(position) FROM positions").fetchone()[0] or 0
             rows = read.board(db, today, **filters)
     else:
-        rows = [
-            s.board_row(today) for s in open_tracker(ctx).board(as_of=day, known_at=moment)
-        ]
+        tracker_app = open_tracker(ctx)
+        position = tracker_app.recorder.max_notification_id() or 0
+        rows = [s.board_row(today) for s in tracker_app.board(as_of=day, known_at=moment)]
         rows = [r for r in rows if _matches(r, party, institution, sector, meeting, overdue)]
     title = "Status board" + (f" as of {day}" if day else "") + (
         f" as known at {moment.isoformat()}" if moment else ""
     )
-    if fmt.value == "table":
-        emit(board_table(rows), BOARD_COLUMNS, fmt, title=title, highlight="overdue")
+    shown, columns, table = (board_table(rows), BOARD_COLUMNS, dict(title=title, highlight="overdue")) \
+        if fmt.value == "table" else (rows, FULL_BOARD_COLUMNS, {})
+    if with_basis:
+        from tracker.basis import Basis
+
+        basis = Basis(as_of=day.isoformat() if day else None, today=today.isoformat(),
+                      known_at=(moment or datetime.now(timezone.utc)).isoformat(), position=position)
+        emit_with_basis(shown, columns, fmt, basis.to_dict(), **table)
     else:
-        emit(rows, FULL_BOARD_COLUMNS, fmt)
+        emit(shown, columns, fmt, **table)
 
 
 def _matches(row: dict[str, Any], party: str | None, institution: str | None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -12,6 +12,7 @@ from events.errors import InvalidInput
 from tracker.cli import app
 from tracker.cli.common import (
     AsOfOption,
+    KnownAtOption,
     fresh_views,
     open_tracker,
     parse_as_of,
@@ -21,23 +22,77 @@ from tracker.cli.common import (
 
 
 @app.command(epilog="Examples:\n\n  tracker report --html status.html\n\n"
-             "  tracker report --html june.html --as-of 2023-06-30")
+             "  tracker report --html june.html --as-of 2023-06-30\n\n"
+             "  tracker report --html weekly.html --since status.html\n\n"
+             "  tracker report --html again.html --basis status.html")
 def report(
     ctx: typer.Context,
     html: Annotated[Path, typer.Option("--html", help="Write the report to this file.", dir_okay=False)],
     as_of: AsOfOption = None,
+    known_at: KnownAtOption = None,
+    since: Annotated[str | None, typer.Option(
+        "--since", show_default=False,
+        help="Add a section of what changed in what we know since then: a recording time (as"
+        " --known-at), or an earlier report, whose basis it starts from.")] = None,
+    basis_file: Annotated[Path | None, typer.Option(
+        "--basis", show_default=False, dir_okay=False,
+        help="Make the report again exactly as on this basis: an earlier report (or the JSON of"
+        " a basis); the same store gives the same bytes, whatever was recorded since.")] = None,
 ) -> None:
     """Write one self-contained HTML file (no network, opens from an e-mail attachment): the
     status board with overdue items highlighted, a timeline chart, histories with sources,
-    meeting and party summaries, and the trade indicators."""
-    from tracker.report import build, render
+    meeting and party summaries, and the trade indicators. It is stamped with its basis (the
+    world date, the recording moment and the store's position) so that it can be made again."""
+    from tracker.basis import current_basis, read_basis
+    from tracker.cli.common import parse_known_at
 
     if not html.parent.exists():
         raise InvalidInput(f"no folder {str(html.parent)!r} to write {html.name!r} in")
     refuse_overwriting_store(ctx, html)
-    page = render(build(open_tracker(ctx), parse_as_of(as_of)))
+    app_ = open_tracker(ctx)
+    if basis_file is not None:
+        if as_of or known_at or since:
+            raise InvalidInput("--basis gives the date, moment and start of changes: leave out --as-of,"
+                               " --known-at and --since")
+        basis = read_basis(basis_file)
+        if basis.position > (app_.recorder.max_notification_id() or 0):
+            raise InvalidInput(f"the basis in {basis_file} is at store position {basis.position}, beyond this"
+                               " store's: it was made from another store")
+    else:
+        start = None
+        if since is not None:
+            start = (read_basis(Path(since)).known_at_moment if Path(since).is_file()
+                     else parse_known_at(since, "--since"))
+        basis = current_basis(app_, parse_as_of(as_of), parse_known_at(known_at), start)
+        if start is not None and start >= basis.known_at_moment:
+            raise InvalidInput(f"--since {start.isoformat()} is not before the report's moment {basis.known_at}")
+    page = report_on(app_, basis)
     html.write_text(page, encoding="utf-8")
     say(f"wrote {html} ({len(page) // 1024} KiB)")
+
+
+def report_on(app_: Any, basis: Any) -> str:
+    """The HTML report made from the store's facts on this basis, and only from them."""
+    from projections.changes import changes
+    from tracker.basis import facts_on
+    from tracker.report import build, render
+
+    facts = list(facts_on(app_, basis))
+    data = build(_Facts(facts), basis.as_of_date, today=basis.today_date)
+    data["basis"] = basis
+    if basis.since_moment is not None:
+        data["changes"] = changes((f for _, f in facts), basis.since_moment, basis.known_at_moment).rows
+    return render(data)
+
+
+class _Facts:
+    """What ``build`` reads of the application, cut to the facts of a basis."""
+
+    def __init__(self, facts: list[Any]):
+        self._facts = facts
+
+    def facts(self) -> Any:
+        return iter(self._facts)
 
 
 def datasette_metadata(database: str) -> dict:
