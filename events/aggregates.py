@@ -12,7 +12,7 @@ folds a status) is in each kind's class.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -192,9 +192,9 @@ class Stream:
         return len(self._facts) + len(self._lines or ())
 
     @property
-    def pending(self) -> tuple[Fact, ...]:
-        """The facts appended since the last save, stamped and sealed."""
-        return tuple(self._pending)
+    def pending(self) -> Sequence[Fact]:
+        """The facts appended since the last save, stamped and sealed (not a copy: read only)."""
+        return self._pending
 
     @property
     def has_pending(self) -> bool:

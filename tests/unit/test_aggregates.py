@@ -228,7 +228,7 @@ def test_saving_collects_each_pending_fact_and_a_claim_on_its_event_id():
     assert [f.event_id for f in facts] == ["visa-registered", "visa-signed"]
     assert all(isinstance(c, EventIdClaimed) and c.stream == "commitment:visa" for c in claims)
     assert [c.event_id for c in claims] == ["visa-registered", "visa-signed"]
-    assert not commitment.has_pending and commitment.pending == ()
+    assert not commitment.has_pending and not commitment.pending
 
 
 def test_a_snapshot_is_due_once_a_save_carries_the_stream_past_a_multiple_of_200():
