@@ -1,14 +1,19 @@
-"""The aggregates: one stream of facts per commitment, meeting or indicator.
+"""The aggregates: a ``Commitment``, a ``Meeting`` and an ``IndicatorSeries`` (trade
+figures), each the stream of every fact recorded about it.
 
-A stream checks each new fact against everything it already holds (the rules live in
-``events.rules``), stamps it with its place in the stream, and keeps it pending
-until the application saves it.
+An aggregate checks each new fact against everything it already holds (the rules of a
+commitment's life live in ``events.rules``), stamps it with its place and seal in the
+stream, and keeps it pending until the application saves it. What every kind shares
+(stream ids, seals, event-id claims, snapshots whose lines are parsed only when read) is
+in ``Stream``; what differs (which facts it takes, which one must come first, whether it
+folds a status) is in each kind's class.
 """
 
 from __future__ import annotations
 
 import hashlib
-from typing import Any, ClassVar, Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import orjson
@@ -16,18 +21,27 @@ from eventsourcing.utils import register_topic
 from pydantic import BaseModel, ConfigDict
 
 from events import (
+    CommitmentEvent,
     CommitmentRegistered,
     EventCorrected,
     EventRetracted,
     Fact,
+    MeetingEvent,
     MeetingHeld,
+    TradeFigureReported,
     event_class,
     parse_line,
 )
 from events.base import trusted, upcast, utc_now
-from events.errors import AlreadyRegistered, DuplicateEventId, ImpossibleTransition, UnknownEvent
-from events.rules_version import RULES_VERSION
+from events.errors import (
+    AlreadyRegistered,
+    DuplicateEventId,
+    ImpossibleTransition,
+    InvalidInput,
+    UnknownEvent,
+)
 from events.rules import Status, apply_changes, evaluate, world_key
+from events.rules_version import RULES_VERSION
 
 NAMESPACE = uuid5(NAMESPACE_URL, "tracker:streams")
 
@@ -105,31 +119,56 @@ class StreamSnapshot(BaseModel):
 register_topic("tracker.aggregates:EventIdClaimed", EventIdClaimed)
 register_topic("tracker.aggregates:StreamSnapshot", StreamSnapshot)
 
-REGISTRATION = {"commitment": CommitmentRegistered, "meeting": MeetingHeld}
+# A save that carries a stream's version past a multiple of this also stores its snapshot.
+SNAPSHOT_EVERY = 200
 
 
 class Stream:
-    """Every fact of one commitment, meeting or indicator, in recording order."""
+    """What every aggregate shares: its facts in recording order, each sealed to the one
+    before, pending until saved; the facts of a snapshot kept as lines until read."""
 
-    def __init__(self, key: str, version: int = 0, facts: Iterable[Fact] = (),
-                 lines: list[dict[str, Any]] | None = None, status: Status | None = None):
-        """``lines`` are facts from a snapshot, parsed only when something reads them;
-        ``status`` is the commitment's status folded from all of them."""
-        self.key = key
-        self.id = stream_id(key)
+    kind: ClassVar[str]
+    # The fact that opens the stream: the first, and only once (None: any accepted fact).
+    registration: ClassVar[type[Fact] | None] = None
+    # What it takes besides corrections and retractions, which go where their target is.
+    accepts: ClassVar[tuple[type[Fact], ...]]
+
+    def __init__(self, name: str, version: int = 0, lines: list[dict[str, Any]] | None = None):
+        """``lines``: facts from a snapshot, parsed only when something reads them."""
+        self.name = name
+        self.key = f"{self.kind}:{name}"
+        self.id = stream_id(self.key)
         self._id_text = str(self.id)  # for the seals
         self.version = version
-        self.loaded_version = version
+        self.loaded_version = version  # what the store holds
         self._lines = lines or None
-        self._facts: list[Fact] = list(facts)  # after the unparsed lines, if any
-        self._by_event_id = {f.event_id: f for f in self._facts}
-        self._event_ids = {line["event_id"] for line in lines or ()} | set(self._by_event_id)
+        self._facts: list[Fact] = []  # after the unparsed lines, if any
+        self._by_event_id: dict[str, Fact] = {}
+        self._event_ids = {line["event_id"] for line in lines or ()}
         self._retracted = {line["retracts"] for line in lines or () if line["type"] == "EventRetracted"}
-        self._retracted |= {f.retracts for f in self._facts if isinstance(f, EventRetracted)}
         self._pending: list[Fact] = []
         self._digests: dict[str, str] = {}
-        self._status: Status | None = status  # status of the first ``_checked`` facts
-        self._checked = len(lines) if status is not None and lines else 0
+
+    @staticmethod
+    def for_key(key: str) -> Stream:
+        """A new, empty aggregate of the kind the key names (``commitment:visa``...)."""
+        kind, name = key.split(":", 1)
+        return kind_of(kind)(name)
+
+    @classmethod
+    def key_of(cls, name: str) -> str:
+        return f"{cls.kind}:{name}"
+
+    @classmethod
+    def opened_by(cls, fact: Fact) -> bool:
+        """Whether this fact can start a stream of this kind."""
+        return cls.registration is None or isinstance(fact, cls.registration)
+
+    @classmethod
+    def from_snapshot(cls, snapshot: StreamSnapshot) -> Stream:
+        return cls(snapshot.key.split(":", 1)[1], snapshot.originator_version, lines=list(snapshot.facts))
+
+    # -- what it holds -----------------------------------------------------------
 
     @property
     def facts(self) -> list[Fact]:
@@ -152,20 +191,47 @@ class Stream:
     def __len__(self) -> int:
         return len(self._facts) + len(self._lines or ())
 
+    @property
+    def pending(self) -> Sequence[Fact]:
+        """The facts appended since the last save, stamped and sealed (not a copy: read only)."""
+        return self._pending
+
+    @property
+    def has_pending(self) -> bool:
+        return bool(self._pending)
+
+    @property
+    def settled(self) -> bool:
+        """Whether every fact appended has passed every check (see ``settle``)."""
+        return True
+
+    @property
+    def snapshot_due(self) -> bool:
+        """Whether the facts saved since it was loaded carried it past a multiple of
+        ``SNAPSHOT_EVERY``: then a snapshot saves the next reader from reading them all."""
+        return self.version // SNAPSHOT_EVERY > self.loaded_version // SNAPSHOT_EVERY
+
+    def mark_saved(self) -> None:
+        """The store now holds every fact appended so far."""
+        self.loaded_version = self.version
+
     def _last_seal(self) -> str | None:
         if self._facts:
             return self._facts[-1].seal
         return self._lines[-1].get("seal") if self._lines else None
 
-    @property
-    def kind(self) -> str:
-        return self.key.split(":", 1)[0]
-
-    @property
-    def name(self) -> str:
-        return self.key.split(":", 1)[1]
-
     # -- rules -------------------------------------------------------------------
+
+    def check_belongs(self, fact: Fact) -> None:
+        """A fact goes in the stream of what it is about; a correction or retraction goes
+        where its target is (``check_target``)."""
+        match fact:
+            case EventCorrected() | EventRetracted():
+                return
+            case _ if not isinstance(fact, self.accepts):
+                raise InvalidInput(f"a {fact.type} cannot be recorded in {self.kind} {self.name!r}")
+            case _ if fact.stream_key() != self.key:
+                raise InvalidInput(f"{fact.event_id!r} is about {fact.stream_key()}, not {self.key}")
 
     def check_not_duplicate(self, fact: Fact) -> bool:
         """False when this very fact is already here (a repeat), raise when the id is taken."""
@@ -179,19 +245,22 @@ class Stream:
         )
 
     def check_registration(self, fact: Fact) -> None:
-        registration = REGISTRATION.get(self.kind)
-        if registration is None:
+        if self.registration is None:
             return
-        if isinstance(fact, registration):
+        if isinstance(fact, self.registration):
             if len(self):
                 raise AlreadyRegistered(f"{self.kind} {self.name!r} is already registered")
         elif not len(self):
             raise ImpossibleTransition(f"{self.kind} {self.name!r} must be registered first")
 
     def check_target(self, fact: Fact) -> None:
-        if not isinstance(fact, (EventCorrected, EventRetracted)):
-            return
-        target_id = fact.corrects if isinstance(fact, EventCorrected) else fact.retracts
+        match fact:
+            case EventCorrected(corrects=target_id):
+                pass
+            case EventRetracted(retracts=target_id):
+                pass
+            case _:
+                return
         target = self.by_event_id.get(target_id)
         if target is None:
             raise UnknownEvent(f"no event {target_id!r} in {self.key}")
@@ -201,42 +270,24 @@ class Stream:
             )
         if target_id in self._retracted:
             raise ImpossibleTransition(f"{target_id!r} was already retracted")
-        if isinstance(target, REGISTRATION.get(self.kind, ())) and isinstance(fact, EventRetracted):
-            raise ImpossibleTransition(f"a registration cannot be retracted; correct it instead")
-        if isinstance(fact, EventCorrected):
-            apply_changes(target, fact.changes)
+        match fact:
+            case EventRetracted() if self.registration is not None and isinstance(target, self.registration):
+                raise ImpossibleTransition("a registration cannot be retracted; correct it instead")
+            case EventCorrected(changes=changes):
+                apply_changes(target, changes)
 
     def settle(self) -> None:
-        """Check the facts added since the last check: the history must still read as a
-        possible sequence in world order. Facts that come after everything checked so far
-        are folded on; anything else refolds the whole history once."""
-        count = len(self)
-        if self.kind != "commitment" or self._checked == count:
-            return
-        current = self._status
-        if current is not None:
-            new = self._facts[self._checked - count:]  # unchecked facts are never unparsed lines
-            keys = [world_key(f) for f in new]
-            in_order = (
-                all(a <= b for a, b in zip([current.last_key or keys[0], *keys], keys))
-                and not any(isinstance(f, (EventCorrected, EventRetracted)) for f in new)
-            )
-        if current is not None and in_order:
-            trial = current.clone()
-            for fact in new:
-                trial.apply(fact)
-        else:
-            trial = evaluate(self.name, self.facts)
-        self._status, self._checked = trial, count
+        """Run the checks that wait for a whole batch (``append(..., settle=False)``)."""
 
     # -- changes -----------------------------------------------------------------
 
     def append(self, fact: Fact, *, settle: bool = True) -> Fact | None:
         """Check and add one fact; None when it is already here word for word.
 
-        With ``settle=False`` the world-order check waits for ``settle()``, so that a batch
-        is checked once; until then the stream must not be saved.
+        With ``settle=False`` the checks that read the whole history wait for ``settle()``,
+        so that a batch is checked once; until then the stream must not be saved.
         """
+        self.check_belongs(fact)
         if not self.check_not_duplicate(fact):
             return None
         self.check_registration(fact)
@@ -265,7 +316,8 @@ class Stream:
         self._by_event_id[fact.event_id] = fact
         self._event_ids.add(fact.event_id)
 
-    def collect_events(self) -> list[Any]:
+    def collect_events(self) -> list[Fact | EventIdClaimed]:
+        """The pending facts, and a claim on each one's event id, for the application to save."""
         pending = [
             *self._pending,
             *(trusted(EventIdClaimed, {
@@ -277,15 +329,106 @@ class Stream:
         return pending
 
     def snapshot(self) -> StreamSnapshot:
-        settled = self._status is not None and self._checked == len(self)
         return StreamSnapshot(
             originator_id=self.id,
             originator_version=self.version,
             key=self.key,
             facts=[*(self._lines or ()), *map(snapshot_line, self._facts)],
-            status=self._status.to_dict() if settled else None,
+            status=self._snapshot_status(),
             rules=RULES_VERSION,
         )
+
+    def _snapshot_status(self) -> dict[str, Any] | None:
+        return None
+
+
+class Commitment(Stream):
+    """A commitment: registered first, then every fact of its legal and implementation
+    tracks, which must read as a possible sequence in world order (folded into its status)."""
+
+    kind = "commitment"
+    registration = CommitmentRegistered
+    accepts = (CommitmentEvent,)
+
+    def __init__(self, name: str, version: int = 0, lines: list[dict[str, Any]] | None = None,
+                 status: Status | None = None):
+        """``status``: folded from all of ``lines`` (by these rules), when the snapshot kept it."""
+        super().__init__(name, version, lines)
+        self._status: Status | None = status  # status of the first ``_checked`` facts
+        self._checked = len(lines) if status is not None and lines else 0
+
+    @classmethod
+    def from_snapshot(cls, snapshot: StreamSnapshot) -> Commitment:
+        status = None
+        if snapshot.status is not None and snapshot.rules == RULES_VERSION:
+            try:
+                status = Status.from_dict(snapshot.status)
+            except TypeError:  # made by a version whose status had other fields
+                status = None
+        return cls(snapshot.key.split(":", 1)[1], snapshot.originator_version, lines=list(snapshot.facts),
+                   status=status)
+
+    @property
+    def settled(self) -> bool:
+        return self._status is not None and self._checked == len(self)
+
+    @property
+    def status(self) -> Status:
+        """Where the commitment stands with every fact it holds (settling them first)."""
+        self.settle()
+        assert self._status is not None
+        return self._status
+
+    def settle(self) -> None:
+        """Check the facts added since the last check: the history must still read as a
+        possible sequence in world order. Facts that come after everything checked so far
+        are folded on; anything else refolds the whole history once."""
+        count = len(self)
+        if self.settled:
+            return
+        current = self._status
+        if current is not None:
+            new = self._facts[self._checked - count:]  # unchecked facts are never unparsed lines
+            keys = [world_key(f) for f in new]
+            in_order = (
+                all(a <= b for a, b in zip([current.last_key or keys[0], *keys], keys))
+                and not any(isinstance(f, (EventCorrected, EventRetracted)) for f in new)
+            )
+        if current is not None and in_order:
+            trial = current.clone()
+            for fact in new:
+                trial.apply(fact)
+        else:
+            trial = evaluate(self.name, self.facts)
+        self._status, self._checked = trial, count
+
+    def _snapshot_status(self) -> dict[str, Any] | None:
+        return self._status.to_dict() if self.settled and self._status is not None else None
+
+
+class Meeting(Stream):
+    """A meeting: held first (once), then each source's count of the documents signed there."""
+
+    kind = "meeting"
+    registration = MeetingHeld
+    accepts = (MeetingEvent,)
+
+
+class IndicatorSeries(Stream):
+    """One indicator over time, such as the trade between two countries as each reports it."""
+
+    kind = "indicator"
+    accepts = (TradeFigureReported,)
+
+
+KINDS: dict[str, type[Stream]] = {kind.kind: kind for kind in (Commitment, Meeting, IndicatorSeries)}
+
+
+def kind_of(kind: str) -> type[Stream]:
+    try:
+        return KINDS[kind]
+    except KeyError:
+        raise LookupError(f"no kind of stream {kind!r}") from None
 
 
 def snapshot_line(fact: Fact) -> dict[str, Any]:
@@ -304,21 +447,16 @@ def restore_line(originator_id: UUID, line: dict[str, Any]) -> Fact:
     return parse_line(line).stamped(originator_id=originator_id, originator_version=version, seal=sealed)
 
 
-def project_stream(stream: Stream | None, events: Iterable[Any]) -> Stream | None:
+def project_stream(stream: Stream | None, events: Iterable[Fact | StreamSnapshot]) -> Stream | None:
     """Projector for the repository: snapshot first if there is one, then the facts."""
     for event in events:
-        if isinstance(event, StreamSnapshot):
-            status = None
-            if event.status is not None and event.rules == RULES_VERSION:
-                try:
-                    status = Status.from_dict(event.status)
-                except TypeError:  # made by a version whose status had other fields
-                    status = None
-            stream = Stream(event.key, event.originator_version, lines=list(event.facts), status=status)
-        else:
-            if stream is None:
-                stream = Stream(event.stream_key())
-            stream._apply(event)
+        match event:
+            case StreamSnapshot(key=key):
+                stream = kind_of(key.split(":", 1)[0]).from_snapshot(event)
+            case _:
+                if stream is None:
+                    stream = Stream.for_key(event.stream_key())
+                stream._apply(event)
     if stream is not None:
-        stream.loaded_version = stream.version
+        stream.mark_saved()
     return stream

@@ -5,12 +5,17 @@ from __future__ import annotations
 import random
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import cast
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+)
 from eventsourcing.persistence import (
     InterfaceError,
     OperationalError,
@@ -20,9 +25,24 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment
 
-from events import FACT_TOPICS, CommitmentEvent, EventCorrected, EventRetracted, Fact
-from events.aggregates import EventIdClaimed, Stream, claim_id, project_stream, stream_id
-from tracker.config import Store
+from events import (
+    FACT_TOPICS,
+    CommitmentEvent,
+    CommitmentRegistered,
+    EventCorrected,
+    EventRetracted,
+    Fact,
+)
+from events.aggregates import (
+    Commitment,
+    EventIdClaimed,
+    Meeting,
+    Stream,
+    claim_id,
+    digest,
+    project_stream,
+    stream_id,
+)
 from events.errors import (
     ConcurrentChange,
     DuplicateEventId,
@@ -33,11 +53,11 @@ from events.errors import (
     UnknownEvent,
     UnknownMeeting,
 )
-from tracker.keys import check_key, marker
-from tracker.persistence import first_records
 from events.rules import Status, evaluate
+from tracker.config import Store
+from tracker.keys import KeyedCipher, check_key, marker
+from tracker.persistence import first_records
 
-SNAPSHOT_EVERY = 200
 RETRIES = 50
 
 
@@ -96,7 +116,12 @@ class Tracker(Application[UUID]):
             self.close()
             raise
 
-    def construct_env(self, name: str, env: dict[str, str] | None = None) -> Environment:
+    @property
+    def cipher(self) -> KeyedCipher | None:
+        """The store's cipher (None: clear text); tracker.config chooses one that keeps its key."""
+        return cast("KeyedCipher | None", self.mapper.cipher)
+
+    def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:
         """The store's settings only: eventsourcing would also read os.environ, where our
         TRACKER_CIPHER_KEY (``CIPHER_KEY`` behind the app's name) overrides the key chosen
         for the store (rotate-key opens its new store under another variable's key)."""
@@ -108,7 +133,7 @@ class Tracker(Application[UUID]):
         and finds the winner's key)."""
         if not self._key_marked and processing_event.events:
             if not check_key(self, self.store.key_variable):
-                processing_event.events.append(marker(self.mapper.cipher))
+                processing_event.events.append(marker(self.cipher))
         recordings = super()._record(processing_event)
         self._key_marked = self._key_marked or bool(recordings)
         return recordings
@@ -153,13 +178,27 @@ class Tracker(Application[UUID]):
         )
 
     def _record_all(self, facts: list[Fact], progress: Callable[[int], None] | None) -> Recorded:
+        result = Recorded()
+        streams = self._append_all(facts, result, progress)
+        touched = [s for s in streams if s.has_pending]
+        for stream in touched:
+            stream.settle()
+        if touched:
+            self._wait_for_other_writers()
+        self._save_all(touched, result)
+        if progress:
+            progress(len(facts))
+        return result
+
+    def _append_all(self, facts: list[Fact], result: Recorded,
+                    progress: Callable[[int], None] | None) -> list[Stream]:
+        """Append each fact to its stream (read or started as needed); every stream read."""
         streams: dict[str, Stream] = {}
         fresh_store = self.recorder.max_notification_id() is None
         claims = {} if fresh_store else self._claims(facts)
         located: dict[str, str] = {}
-        result = Recorded()
         for n, fact in enumerate(facts, 1):
-            key = self._stream_key(fact, streams, located, claims)
+            key = self._stream_key(fact, located, claims)
             stream = streams.get(key)
             if stream is None:
                 stream = streams[key] = self._load_or_start(key, fact, fresh_store)
@@ -170,8 +209,8 @@ class Tracker(Application[UUID]):
             if claim is not None and claim.stream != key:
                 raise DuplicateEventId(f"event id {fact.event_id!r} is already used in {claim.stream}")
             meeting = fact.__dict__.get("meeting_id")
-            if isinstance(fact, CommitmentEvent) and meeting and f"meeting:{meeting}" not in streams:
-                streams[f"meeting:{meeting}"] = self.stream(f"meeting:{meeting}")
+            if isinstance(fact, CommitmentEvent) and meeting and Meeting.key_of(meeting) not in streams:
+                streams[Meeting.key_of(meeting)] = self.meeting(meeting)  # a commitment cites a meeting held
             if stream.append(fact, settle=False) is None:
                 result.unchanged += 1
             else:
@@ -179,12 +218,11 @@ class Tracker(Application[UUID]):
                 result.added += 1
             if progress and n % 1000 == 0:
                 progress(n)
-        touched = [s for s in streams.values() if s._pending]
-        for stream in touched:
-            stream.settle()
-        added = [(f, s.key) for s in touched for f in s._pending]
-        if touched:
-            self._wait_for_other_writers()
+        return list(streams.values())
+
+    def _save_all(self, touched: list[Stream], result: Recorded) -> None:
+        """Save the facts appended (all or none), then a snapshot of each stream that is due one."""
+        added = [(f, s.key) for s in touched for f in s.pending]
         try:
             recordings = self.save(*touched)
         except (OperationalError, InterfaceError) as error:
@@ -196,17 +234,14 @@ class Tracker(Application[UUID]):
             if isinstance(recording.domain_event, Fact):
                 result.facts.append((recording.notification.id, recording.domain_event))
         for stream in touched:
-            if stream.kind == "commitment" and stream._status is not None:
-                result.statuses[stream.name] = stream._status
-            if self.snapshots and stream.version // SNAPSHOT_EVERY > stream.loaded_version // SNAPSHOT_EVERY:
+            if isinstance(stream, Commitment):
+                result.statuses[stream.name] = stream.status
+            if self.snapshots and stream.snapshot_due:
                 try:
                     self.snapshots.put([stream.snapshot()])
                 except PersistenceError:
                     pass  # the facts are saved: a snapshot only saves reading them, and a later write makes it
-            stream.loaded_version = stream.version
-        if progress:
-            progress(len(facts))
-        return result
+            stream.mark_saved()
 
     def _wait_for_other_writers(self) -> None:
         """Wait, saying so after a second, while another process writes to the store."""
@@ -221,8 +256,6 @@ class Tracker(Application[UUID]):
     def _landed(self, unconfirmed: SaveUnconfirmed) -> bool | None:
         """Whether a save whose connection broke was committed, found by looking for the
         claims of its event ids; None when the store cannot be asked."""
-        from events.aggregates import digest
-
         try:
             claims = self._claims([fact for fact, _ in unconfirmed.added])
         except PersistenceError:
@@ -247,17 +280,20 @@ class Tracker(Application[UUID]):
             except KeyError:
                 pass
 
-    def _stream_key(
-        self, fact: Fact, streams: dict[str, Stream], located: dict[str, str], claims: dict[str, EventIdClaimed]
-    ) -> str:
-        if not isinstance(fact, (EventCorrected, EventRetracted)):
-            return fact.stream_key()
-        target = fact.corrects if isinstance(fact, EventCorrected) else fact.retracts
+    def _stream_key(self, fact: Fact, located: dict[str, str], claims: dict[str, EventIdClaimed]) -> str:
+        """The stream a fact goes in: a correction or retraction goes where its target is."""
+        match fact:
+            case EventCorrected(corrects=target):
+                verb = "correct"
+            case EventRetracted(retracts=target):
+                verb = "retract"
+            case _:
+                return fact.stream_key()
         if target in located:
             return located[target]
         claim = claims.get(target)
         if claim is None:
-            raise UnknownEvent(f"no recorded event {target!r} to {'correct' if isinstance(fact, EventCorrected) else 'retract'}")
+            raise UnknownEvent(f"no recorded event {target!r} to {verb}")
         return claim.stream
 
     def _claims(self, facts: list[Fact]) -> dict[str, EventIdClaimed]:
@@ -271,25 +307,36 @@ class Tracker(Application[UUID]):
         return {c.event_id: c for c in claims if isinstance(c, EventIdClaimed)}
 
     def _load_or_start(self, key: str, fact: Fact, fresh_store: bool) -> Stream:
+        """The stream, read from the store, or a new one when ``fact`` can open it."""
         try:
             if fresh_store:  # nothing to read (two queries and a not-found, 0.3 ms a stream)
                 raise self._missing(key)
             return self.stream(key)
         except (UnknownCommitment, UnknownMeeting, UnknownEvent):
-            if key.startswith("commitment:") and not fact.type == "CommitmentRegistered":
+            new = Stream.for_key(key)
+            if not new.opened_by(fact):
                 raise
-            if key.startswith("meeting:") and not fact.type == "MeetingHeld":
-                raise
-            return Stream(key)
+            return new
 
     # -- reading -----------------------------------------------------------------
 
     def stream(self, key: str) -> Stream:
+        """The aggregate of this key (``commitment:visa``, ``meeting:xian``...), as stored."""
         try:
-            stream = self.repository.get(stream_id(key), projector_func=project_stream)
+            stream: Stream = self.repository.get(stream_id(key), projector_func=project_stream)
         except AggregateNotFoundError:
             raise self._missing(key) from None
         return stream
+
+    def commitment(self, commitment_id: str) -> Commitment:
+        commitment = self.stream(Commitment.key_of(commitment_id))
+        assert isinstance(commitment, Commitment)
+        return commitment
+
+    def meeting(self, meeting_id: str) -> Meeting:
+        meeting = self.stream(Meeting.key_of(meeting_id))
+        assert isinstance(meeting, Meeting)
+        return meeting
 
     @staticmethod
     def _missing(key: str) -> TrackerError:
@@ -302,7 +349,7 @@ class Tracker(Application[UUID]):
 
     def history(self, commitment_id: str) -> list[Fact]:
         """Every fact of a commitment, in recording order."""
-        return self.stream(f"commitment:{commitment_id}").facts
+        return self.commitment(commitment_id).facts
 
     def status(
         self, commitment_id: str, as_of: date | None = None, known_at: datetime | None = None
@@ -332,10 +379,11 @@ class Tracker(Application[UUID]):
             by_stream.setdefault(fact.originator_id, []).append(fact)
         statuses = []
         for facts in by_stream.values():
-            if isinstance(facts[0], CommitmentEvent) and facts[0].type == "CommitmentRegistered":
-                status = evaluate(facts[0].commitment_id, facts, as_of=as_of, known_at=known_at)
-                if status.kind:
-                    statuses.append(status)
+            match facts[0]:
+                case CommitmentRegistered(commitment_id=commitment_id):
+                    status = evaluate(commitment_id, facts, as_of=as_of, known_at=known_at)
+                    if status.kind:
+                        statuses.append(status)
         return sorted(statuses, key=lambda s: s.commitment_id)
 
 

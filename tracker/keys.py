@@ -10,7 +10,7 @@ while the store is not marked yet (another writer may have marked it first).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 from uuid import UUID
 
 import orjson
@@ -18,6 +18,9 @@ from pydantic import BaseModel, ConfigDict
 
 from events.errors import InvalidInput, StoreUnreadable
 from tracker.key_check import MARKER_ID, check_value, judge
+
+if TYPE_CHECKING:
+    from tracker.application import Tracker
 
 NEW_KEY_VARIABLE = "TRACKER_NEW_CIPHER_KEY"
 
@@ -35,19 +38,29 @@ class StoreKeyMarked(BaseModel):
 MARKER_TOPIC = f"{StoreKeyMarked.__module__}:{StoreKeyMarked.__qualname__}"
 
 
-def key_check(cipher: Any) -> str:
+class KeyedCipher(Protocol):
+    """A store's cipher, which keeps its key (eventsourcing's AESCipher, as configured)."""
+
+    key: bytes
+
+    def encrypt(self, plaintext: bytes) -> bytes: ...
+
+    def decrypt(self, ciphertext: bytes) -> bytes: ...
+
+
+def key_check(cipher: KeyedCipher) -> str:
     return check_value(cipher.key)
 
 
-def marker(cipher: Any) -> StoreKeyMarked:
+def marker(cipher: KeyedCipher | None) -> StoreKeyMarked:
     """The marker of a store written with this cipher (None: in clear text)."""
     return StoreKeyMarked(encrypted=True, check=key_check(cipher)) if cipher else StoreKeyMarked(encrypted=False)
 
 
-def check_key(app: Any, variable: str) -> bool:
+def check_key(app: Tracker, variable: str) -> bool:
     """Raise WrongKey unless the application's key (or none) is the store's; return
     whether the store is marked (an empty or unmarked store takes the key it is written with)."""
-    cipher = app.mapper.cipher
+    cipher = app.cipher
     found = app.recorder.select_events(MARKER_ID, limit=1)
     if found:
         state = orjson.loads(found[0].state)
@@ -61,7 +74,7 @@ def check_key(app: Any, variable: str) -> bool:
     return bool(found)
 
 
-def _judged_by(state: bytes, cipher: Any) -> tuple[bool, bool]:
+def _judged_by(state: bytes, cipher: KeyedCipher | None) -> tuple[bool, bool]:
     """Whether a store is encrypted, and under this cipher, from one of its records."""
     if cipher:
         try:
@@ -76,14 +89,14 @@ def _judged_by(state: bytes, cipher: Any) -> tuple[bool, bool]:
         return True, False
 
 
-def copy_under_new_key(source: Any, target: Any) -> int:
+def copy_under_new_key(source: Tracker, target: Tracker) -> int:
     """Copy every record of ``source`` into the empty store of ``target``, encrypted for
     ``target``'s key (or in clear text), in one transaction; returns how many records."""
     from eventsourcing.persistence import StoredEvent
 
     if target.recorder.max_notification_id() is not None:
         raise InvalidInput(f"{target.store.label} is not empty: rotate-key copies into a new, empty store")
-    old, new = source.mapper.cipher, target.mapper.cipher
+    old, new = source.cipher, target.cipher
     records = []
     after = 0
     while page := source.recorder.select_notifications(start=after, limit=1000, inclusive_of_start=False):

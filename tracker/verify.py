@@ -9,11 +9,15 @@ seal, leaves a gap, or leaves a claim without its event.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
+from uuid import UUID
 
-from events.validation import one_line
-from events import FACT_TOPICS
+from events import FACT_TOPICS, Fact
 from events.aggregates import EventIdClaimed, claim_id, digest, seal
+from events.validation import one_line
+
+if TYPE_CHECKING:
+    from tracker.application import Tracker
 
 
 @dataclass
@@ -28,11 +32,11 @@ class Report:
         return not self.problems
 
 
-def verify(app: Any, page: int = 1000) -> Report:
+def verify(app: Tracker, page: int = 1000) -> Report:
     report = Report()
-    last: dict[Any, tuple[int, str | None, str]] = {}
-    claims: dict[Any, EventIdClaimed] = {}
-    expected: dict[Any, tuple[str, str]] = {}
+    last: dict[UUID, tuple[int, str | None, str]] = {}  # each stream's last version, seal, event id
+    claims: dict[UUID, EventIdClaimed] = {}
+    expected: dict[UUID, tuple[str, str]] = {}  # the claim each fact should have: its name, digest
     after = 0
     while True:
         notifications = app.recorder.select_notifications(start=after, limit=page, inclusive_of_start=False)
@@ -45,11 +49,14 @@ def verify(app: Any, page: int = 1000) -> Report:
             except Exception as error:  # noqa: BLE001 - any decoding failure is tampering
                 report.problems.append(f"{where}: unreadable ({one_line(error)})")
                 continue
-            if isinstance(event, EventIdClaimed):
-                claims[event.originator_id] = event
-                continue
-            if n.topic not in FACT_TOPICS:
-                continue
+            match event:
+                case EventIdClaimed(originator_id=claimed):
+                    claims[claimed] = event
+                    continue
+                case Fact() if n.topic in FACT_TOPICS:
+                    pass
+                case _:
+                    continue
             report.events += 1
             name = f"{where}: event {event.event_id!r} ({event.stream_key() if event.stream_kind != 'any' else 'correction'} v{event.originator_version})"
             version, previous, _ = last.get(event.originator_id, (0, None, ""))

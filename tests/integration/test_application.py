@@ -72,9 +72,9 @@ def test_a_long_history_is_loaded_from_a_snapshot(tracker):
     tracker.record_many(
         [fact("MilestoneReached", f"m{n}", occurred_on="2024-01-01", milestone=f"step {n}") for n in range(450)]
     )
-    snapshots = list(tracker.snapshots.get(tracker.stream("commitment:visa").id, desc=True, limit=1))
+    snapshots = list(tracker.snapshots.get(tracker.commitment("visa").id, desc=True, limit=1))
     assert snapshots and snapshots[0].originator_version == 451  # taken when a save crosses a multiple of 200
-    stream = tracker.stream("commitment:visa")
+    stream = tracker.commitment("visa")
     assert stream.version == 451 and len(stream.facts) == 451
     assert tracker.status("visa").implementation_status == "in implementation"
 
@@ -137,7 +137,7 @@ def test_trade_figures_and_meeting_counts_are_kept_side_by_side(tracker):
     count_b = {**line("DocumentsReported", "count-b", meeting_id="xian", occurred_on="2023-05-18", count=47),
                "source": {"title": "Another outlet"}}
     tracker.record_many([parse_line(x) for x in (meeting, count_a, count_b)])
-    assert [f.count for f in tracker.stream("meeting:xian").facts[1:]] == [22, 47]
+    assert [f.count for f in tracker.meeting("xian").facts[1:]] == [22, 47]
 
 
 def test_one_event_id_used_for_two_commitments_in_one_import_is_refused_at_once(tracker):
@@ -191,3 +191,31 @@ def test_claims_are_looked_up_many_at_a_time_and_only_those_recorded_are_found(t
     claims = [tracker.mapper.to_domain_event(r) for r in records]
     assert sorted(c.event_id for c in claims) == sorted(f"m{n}" for n in range(1_200))
     assert {c.stream for c in claims} == {"commitment:visa"}
+
+
+def test_each_aggregate_is_read_back_from_the_store_as_the_kind_its_key_names(tracker):
+    from events.aggregates import Commitment, IndicatorSeries, Meeting
+
+    tracker.record_many([
+        parse_line(line("MeetingHeld", "xian-held", meeting_id="xian", occurred_on="2023-05-17",
+                        title="State visit", parties=[{"country": "KZ"}, {"country": "CN"}])),
+        parse_line(registered("visa", meeting_id="xian")),
+        parse_line(line("TradeFigureReported", "kz-exports-2023", occurred_on="2024-02-01", reporter="KZ",
+                        partner="CN", flow="exports", period="2023", value="1000")),
+    ])
+    later = Tracker(tracker.store)  # nothing cached: read from the stored facts
+    try:
+        assert type(later.commitment("visa")) is Commitment
+        assert type(later.meeting("xian")) is Meeting
+        assert type(later.stream("indicator:trade:KZ-CN")) is IndicatorSeries
+    finally:
+        later.close()
+
+
+def test_a_write_reports_each_commitment_it_touched_as_it_now_stands(tracker):
+    tracker.record(parse_line(registered("visa")))
+    written = tracker.record_many([fact("EnteredIntoForce", "in-force", occurred_on="2023-11-10"),
+                                   fact("DocumentSigned", "visa-signed", instrument="agreement")])
+    assert list(written.statuses) == ["visa"]
+    assert written.statuses["visa"].legal_status == "in force"
+    assert written.statuses["visa"].to_dict() == tracker.status("visa").to_dict()
