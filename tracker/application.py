@@ -327,16 +327,9 @@ class Tracker(Application[UUID]):
         self, as_of: date | None = None, known_at: datetime | None = None
     ) -> list[Status]:
         """Every commitment as it stood, replayed from the events themselves."""
-        by_stream: dict[UUID, list[Fact]] = {}
-        for _, fact in self.facts():
-            by_stream.setdefault(fact.originator_id, []).append(fact)
-        statuses = []
-        for facts in by_stream.values():
-            if isinstance(facts[0], CommitmentEvent) and facts[0].type == "CommitmentRegistered":
-                status = evaluate(facts[0].commitment_id, facts, as_of=as_of, known_at=known_at)
-                if status.kind:
-                    statuses.append(status)
-        return sorted(statuses, key=lambda s: s.commitment_id)
+        from projections import replay
+
+        return replay.statuses((fact for _, fact in self.facts()), as_of=as_of, known_at=known_at)
 
 
 def create_schema(store: Store) -> None:

@@ -76,10 +76,9 @@ def status(
         with reading_views(ctx) as db:
             rows = read.board(db, today, **filters)
     else:
-        rows = [
-            s.board_row(today) for s in open_tracker(ctx).board(as_of=day, known_at=moment)
-        ]
-        rows = [r for r in rows if _matches(r, party, institution, sector, meeting, overdue)]
+        from projections import replay
+
+        rows = replay.board((f for _, f in open_tracker(ctx).facts()), today, as_of=day, known_at=moment, **filters)
     title = "Status board" + (f" as of {day}" if day else "") + (
         f" as known at {moment.isoformat()}" if moment else ""
     )
@@ -87,18 +86,6 @@ def status(
         emit(board_table(rows), BOARD_COLUMNS, fmt, title=title, highlight="overdue")
     else:
         emit(rows, FULL_BOARD_COLUMNS, fmt)
-
-
-def _matches(row: dict[str, Any], party: str | None, institution: str | None,
-             sector: str | None, meeting: str | None, overdue: bool) -> bool:
-    codes = [p.split(" ", 1)[0] for p in (row["parties"] or "").split(", ")]
-    return (
-        (not party or party.upper() in codes)
-        and (not institution or institution.lower() in (row["parties"] or "").lower())
-        and (not sector or row["sector"] == sector)
-        and (not meeting or row["meeting_id"] == meeting)
-        and (not overdue or row["overdue"])
-    )
 
 
 HISTORY_COLUMNS = [c for c in TIMELINE_COLUMNS if c != "subject"]  # one commitment: no subject
@@ -129,7 +116,10 @@ def history(
             rows = read.timeline(db, stream=f"commitment:{commitment}")
         header = None
     else:
-        rows, header = _history_replayed(ctx, commitment, day, moment)
+        from projections import replay
+
+        rows, state = replay.history(commitment, open_tracker(ctx).history(commitment), as_of=day, known_at=moment)
+        header = f"{state.legal_status} / {state.implementation_status}"
     if fmt.value == "table":
         title = f"History of {commitment}" + (f" as of {day}" if day else "") + (
             f" as known at {moment.isoformat()}" if moment else "")
@@ -140,43 +130,6 @@ def history(
              title=title + (f" — {header}" if header else ""))
     else:
         emit(rows, HISTORY_COLUMNS, fmt)
-
-
-def _history_replayed(ctx: typer.Context, commitment: str, day: date | None, moment: Any) -> tuple[list[dict[str, Any]], str]:
-    from events import EventCorrected, EventRetracted
-    from events.rules import evaluate, world_key
-
-    facts = open_tracker(ctx).history(commitment)
-    if moment is not None:
-        facts = [f for f in facts if f.recorded_at is None or f.recorded_at <= moment]
-    marks: dict[str, str] = {}
-    for f in facts:
-        if isinstance(f, EventCorrected):
-            marks[f.corrects] = f"corrected by {f.event_id}"
-        elif isinstance(f, EventRetracted):
-            marks[f.retracts] = f"retracted by {f.event_id}"
-    status = evaluate(commitment, facts, as_of=day)
-    if day is not None:
-        from events import world_period
-
-        facts = [f for f in facts if world_period(f.occurred_on)[1] <= day]
-    rows = []
-    for f in sorted(facts, key=world_key):
-        line = f.to_line()
-        source = line.get("source", {})
-        rows.append({
-            "occurred_on": f.occurred_on,
-            "event_id": f.event_id,
-            "type": f.type,
-            "summary": f.summary(),
-            "source_title": source.get("title"),
-            "source_publisher": source.get("publisher"),
-            "source_published_on": source.get("published_on"),
-            "source_address": source.get("address"),
-            "recorded_at": line.get("recorded_at"),
-            "standing": marks.get(f.event_id, "standing"),
-        })
-    return rows, f"{status.legal_status} / {status.implementation_status}"
 
 
 @app.command(epilog="Examples:\n\n  tracker timeline\n\n  tracker timeline --limit 20 --json")
