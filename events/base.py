@@ -134,7 +134,12 @@ class Party(Value):
     institution: Text | None = None
 
     def label(self) -> str:
-        return f"{self.country} ({self.institution})" if self.institution else self.country
+        return party_label(self.country, self.institution)
+
+
+def party_label(country: str, institution: str | None = None) -> str:
+    """How a party is shown: its country, with its institution or city where it has one."""
+    return f"{country} ({institution})" if institution else country
 
 
 ENVELOPE = frozenset({"originator_id", "originator_version", "seal"})

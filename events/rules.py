@@ -54,7 +54,8 @@ SUSPENDED = "suspended"
 LEGAL_FINAL = {"terminated", "withdrawn", "expired", "superseded", "lapsed"}
 
 NO_EVIDENCE = "no evidence"
-IMPLEMENTATION_ORDER = ["no evidence", "announced", "committed", "in implementation", "completed"]
+COMPLETED = "completed"
+IMPLEMENTATION_ORDER = [NO_EVIDENCE, "announced", "committed", "in implementation", COMPLETED]
 CANCELLED = "cancelled"
 
 _BEFORE_FORCE = {NOT_SIGNED, SIGNED, DOMESTIC, PROVISIONAL}
@@ -389,29 +390,6 @@ class Status:
         if impl == "in implementation":
             return "completion", self.target_on
         return "implementation", self.target_on
-
-    def board_row(self, as_of: date) -> dict[str, Any]:
-        step, due = self.next_step()
-        overdue = bool(due and world_period(due)[1] < as_of)
-        return {
-            "commitment_id": self.commitment_id,
-            "kind": self.kind,
-            "title": self.title,
-            "parties": ", ".join(
-                f"{p['country']} ({p['institution']})" if p.get("institution") else p["country"]
-                for p in self.parties
-            ),
-            "meeting_id": self.meeting_id,
-            "sector": self.sector,
-            "binding": self.binding,
-            "legal_status": self.legal_status,
-            "implementation_status": self.implementation_status,
-            "last_change_on": self.last_change_on,
-            "last_change": self.last_change,
-            "next_step": step,
-            "next_step_due": due,
-            "overdue": overdue,
-        }
 
 
 def evaluate(

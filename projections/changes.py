@@ -15,7 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from events import CommitmentEvent, EventCorrected, EventRetracted, Fact
-from events.rules import apply_changes, effective_events, evaluate
+from events.rules import Status, apply_changes, effective_events, evaluate
+from projections.views import board_row
 
 # The kinds of change, in the order they are listed. "conflicting claim" belongs between
 # the retractions and the status changes once the model records conflicting claims.
@@ -27,8 +28,8 @@ COLUMNS = ["change", "subject", "event_id", "type", "occurred_on", "summary", "b
 @dataclass
 class Changes:
     rows: list[dict[str, Any]] = field(default_factory=list)
-    # Each commitment's board row as known at ``until``, to filter rows by party, sector...
-    board: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Each commitment as known at ``until``, to filter rows by party, sector... (views.on_board)
+    board: dict[str, Status] = field(default_factory=dict)
 
 
 def changes(facts: Iterable[Fact], since: datetime, until: datetime) -> Changes:
@@ -107,15 +108,16 @@ def _value(value: Any) -> str:
 
 
 def _status_rows(commitment: str, stream: list[Fact], since: datetime, until: datetime,
-                 board: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+                 board: dict[str, Status]) -> list[dict[str, Any]]:
     """The commitment's status and overdue step as known at ``since`` (judged on that day)
     against as known at ``until`` (judged on its day). A commitment registered in between
     has no status changes (its new facts say it all), but may be newly overdue."""
-    then = evaluate(commitment, stream, known_at=since).board_row(since.date())
-    now = evaluate(commitment, stream, known_at=until).board_row(until.date())
+    then = board_row(evaluate(commitment, stream, known_at=since), since.date())
+    state = evaluate(commitment, stream, known_at=until)
+    now = board_row(state, until.date())
     if not now["kind"]:
         return []
-    board[commitment] = now
+    board[commitment] = state
     rows = []
     for change, column in (("legal status", "legal_status"), ("implementation status", "implementation_status")):
         if then["kind"] and then[column] != now[column]:

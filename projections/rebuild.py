@@ -26,20 +26,10 @@ import orjson
 import sqlite_utils
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
-from events import CommitmentEvent, EventCorrected, EventRetracted, Fact
+from events import CommitmentEvent, Fact
 from projections.read import damage
-from projections.runner import (
-    FACT_TOPICS_IN_ORDER,
-    catch_up,
-    commitment_row,
-    count_identified,
-    open_views,
-    party_rows,
-    store_identity,
-    stream_rows,
-    timeline_row,
-    write_rows,
-)
+from projections.runner import FACT_TOPICS_IN_ORDER, catch_up, count_identified, open_views, store_identity, write_rows
+from projections.views import commitment_row, party_rows, standings, stream_rows, timeline_row
 from projections.schema import INDEXES
 from projections.views_file import DamagedViews, claim, rebuilding, says_damaged
 from events.errors import StoreUnavailable
@@ -276,12 +266,12 @@ class _Rows:
     def add(self, stream: list[tuple[int, Fact]]) -> None:
         first = stream[0][1]
         key = first.stream_key()
-        standing = _standing(stream)
+        facts = [fact for _, fact in stream]
         self.tables["streams"].append((first.originator_id.hex, key))
         self.tables["timeline"].extend(
-            timeline_row(position, fact, key, standing.get(position, "standing")) for position, fact in stream
+            timeline_row(position, fact, key, standing)
+            for (position, fact), standing in zip(stream, standings(facts))
         )
-        facts = [fact for _, fact in stream]
         kind, subject = key.split(":", 1)
         if kind == "commitment":
             state = evaluate(subject, facts)
@@ -297,22 +287,6 @@ class _Rows:
         tables = {table: rows for table, rows in self.tables.items() if rows}
         self.tables = {name: [] for name in TABLES_WRITTEN}
         return tables
-
-
-def _standing(stream: list[tuple[int, Fact]]) -> dict[int, str]:
-    """Positions of the stream's facts later corrected or retracted, with the last word on each."""
-    positions: dict[str, int] = {}
-    marks: dict[int, str] = {}
-    for position, fact in stream:
-        if isinstance(fact, EventCorrected):
-            if fact.corrects in positions:
-                marks[positions[fact.corrects]] = f"corrected by {fact.event_id}"
-        elif isinstance(fact, EventRetracted):
-            if fact.retracts in positions:
-                marks[positions[fact.retracts]] = f"retracted by {fact.event_id}"
-        else:
-            positions.setdefault(fact.event_id, position)
-    return marks
 
 
 def count_facts(app: Any) -> int:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +27,23 @@ from events import (
     Fact,
     MeetingHeld,
     TradeFigureReported,
-    world_period,
 )
 from projections.schema import BUILT_BY, INDEXES, READ_MODELS, TABLES, VIEWS, built_here
 from projections.views_file import APPLICATION_ID, DamagedViews, claim, says_damaged
 from projections.files import StoreFiles, make_private
 from projections.files import bind_quickly
-from events.rules import RANK, Status, effective_events, evaluate, world_key
+from events.rules import NOT_SIGNED, Status, evaluate, world_key
+from projections.views import (
+    TIMELINE_ORDER,
+    amendment,
+    commitment_row,
+    indicator_row,
+    meeting_row,
+    party_rows,
+    report_row,
+    stream_rows,
+    timeline_row,
+)
 
 BATCH = 1000
 # Only facts are projected: the store's other records (event-id claims) are skipped by the query.
@@ -178,133 +187,13 @@ def catch_up(
     return done
 
 
-def _source_columns(fact: Fact) -> dict[str, Any]:
-    source = fact.source
-    return {
-        "source_title": source.title if source else None,
-        "source_publisher": source.publisher if source else None,
-        "source_published_on": source.published_on if source else None,
-        "source_address": source.address if source else None,
-    }
-
-
 def fact_from_row(row: dict[str, Any]) -> Fact:
     """A fact back from its timeline row."""
     line = orjson.loads(row["payload"])
     return EVENT_TYPES[line.pop("type")].model_validate({**line, "originator_version": row["version"]})
 
 
-TIMELINE_ORDER = ["position", "event_id", "type", "stream", "subject", "occurred_on", "precision",
-                  "starts_on", "ends_on", "rank", "version", "recorded_at", "summary", "source_title",
-                  "source_publisher", "source_published_on", "source_address", "note", "standing", "payload"]
-assert TIMELINE_ORDER == list(TABLES["timeline"]["columns"]), "timeline rows are built in this order"
 assert list(TABLES["streams"]["columns"]) == ["originator_id", "stream"]
-
-
-_NO_SOURCE: dict[str, Any] = {}
-
-
-@lru_cache(maxsize=65536)
-def _span(occurred_on: str) -> tuple[str, str, str]:
-    """First and last day (ISO) and precision of a world date; a few thousand dates recur."""
-    start, end, precision = world_period(occurred_on)
-    return start.isoformat(), end.isoformat(), precision
-
-
-def timeline_row(position: int, fact: Fact, stream: str, standing: str = "standing") -> tuple[Any, ...]:
-    """A fact's timeline row, in TIMELINE_ORDER (asserted above to be the table's column order)."""
-    line = fact.to_line()  # the same values as the fields, already as JSON gives them
-    occurred_on = line["occurred_on"]
-    starts_on, ends_on, precision = _span(occurred_on)
-    source = line.get("source") or _NO_SOURCE
-    return (
-        position, line["event_id"], line["type"], stream, stream.split(":", 1)[1],
-        occurred_on, precision, starts_on, ends_on, RANK.get(type(fact), 5),
-        fact.originator_version, line.get("recorded_at"), fact.summary(), source.get("title"),
-        source.get("publisher"), source.get("published_on"), source.get("address"),
-        line.get("note"), standing, orjson.dumps(line).decode(),
-    )
-
-
-def commitment_row(state: Status, today: date) -> dict[str, Any]:
-    """A commitment's row on the board."""
-    row = state.board_row(today)
-    due = row["next_step_due"]
-    return {
-        **{k: v for k, v in row.items() if k != "overdue"},
-        "binding": int(state.binding),
-        "last_event_id": state.last_event_id,
-        "next_step_due_by": world_period(due)[1].isoformat() if due else None,
-        "signed_on": state.signed_on,
-        "in_force_on": state.in_force_on,
-        "target_on": state.target_on,
-        "assessment_score": state.assessment_score,
-        "assessment_on": state.assessment_on,
-        "events": state.events,
-        "unsourced": state.unsourced,
-        "counted_in_meeting_total": int(state.counted_in_meeting_total),
-    }
-
-
-def party_rows(state: Status) -> list[dict[str, Any]]:
-    return [{"commitment_id": state.commitment_id, "country": p["country"], "institution": p.get("institution", "")}
-            for p in state.parties]
-
-
-def meeting_row(fact: MeetingHeld) -> dict[str, Any]:
-    return {
-        "meeting_id": fact.meeting_id,
-        "title": fact.title,
-        "place": fact.place,
-        "occurred_on": fact.occurred_on,
-        "parties": ", ".join(p.label() for p in fact.parties),
-        "identified": 0,
-    }
-
-
-def indicator_row(fact: TradeFigureReported) -> dict[str, Any]:
-    return {
-        "event_id": fact.event_id,
-        "indicator": f"trade:{fact.reporter}-{fact.partner}:{fact.flow}",
-        "reporter": fact.reporter,
-        "partner": fact.partner,
-        "flow": fact.flow,
-        "period": fact.period,
-        "period_starts_on": world_period(fact.period)[0].isoformat(),
-        "value": float(fact.value),
-        "currency": fact.currency,
-        "change_pct": float(fact.change_pct) if fact.change_pct is not None else None,
-        "occurred_on": fact.occurred_on,
-        "source_title": fact.source.title if fact.source else None,
-        "source_publisher": fact.source.publisher if fact.source else None,
-        "source_address": fact.source.address if fact.source else None,
-    }
-
-
-def report_row(fact: DocumentsReported) -> dict[str, Any]:
-    source = _source_columns(fact)
-    return {
-        "event_id": fact.event_id,
-        "meeting_id": fact.meeting_id,
-        "count": fact.count,
-        "unnamed": fact.unnamed,
-        "occurred_on": fact.occurred_on,
-        **source,
-    }
-
-
-def stream_rows(facts: list[Fact]) -> dict[str, list[dict[str, Any]]]:
-    """A meeting's or an indicator's rows from its stream's facts as they now stand:
-    corrections applied (each on top of the last), retractions removed."""
-    rows: dict[str, list[dict[str, Any]]] = {"meetings": [], "meeting_reports": [], "indicators": []}
-    for fact in effective_events(facts):
-        if isinstance(fact, MeetingHeld):
-            rows["meetings"].append(meeting_row(fact))
-        elif isinstance(fact, DocumentsReported):
-            rows["meeting_reports"].append(report_row(fact))
-        elif isinstance(fact, TradeFigureReported):
-            rows["indicators"].append(indicator_row(fact))
-    return rows
 
 
 def write_rows(db: sqlite_utils.Database, table: str, rows: list[Any], verb: str = "INSERT") -> None:
@@ -323,13 +212,14 @@ def write_rows(db: sqlite_utils.Database, table: str, rows: list[Any], verb: str
 
 
 def count_identified(db: sqlite_utils.Database, meetings: list[str] | None = None) -> None:
-    """Set how many of its documents each meeting (these, or all) has identified and signed."""
+    """Set how many of its documents each meeting (these, or all) has identified and signed:
+    ``projections.views.identified`` in SQL, held to it by tests/integration/test_projections.py."""
     which = "" if meetings is None else f" WHERE meeting_id IN ({','.join('?' * len(meetings))})"
     db.execute(
         "UPDATE meetings SET identified = (SELECT COUNT(*) FROM commitments c"
         " WHERE c.meeting_id = meetings.meeting_id AND c.counted_in_meeting_total = 1"
-        " AND c.legal_status != 'not signed')" + which,
-        meetings or [],
+        " AND c.legal_status != ?)" + which,
+        [NOT_SIGNED, *(meetings or [])],
     )
 
 
@@ -444,8 +334,7 @@ class Batch:
         state.apply(fact)
 
     def _amend(self, fact: EventCorrected | EventRetracted, stream: str) -> None:
-        target = fact.corrects if isinstance(fact, EventCorrected) else fact.retracts
-        mark = f"corrected by {fact.event_id}" if isinstance(fact, EventCorrected) else f"retracted by {fact.event_id}"
+        target, mark = amendment(fact)  # the first fact of that id in the stream takes it (see views.standings)
         row = self.db.execute(
             f"SELECT {', '.join(TIMELINE_ORDER)} FROM timeline WHERE event_id = ? AND stream = ? AND type NOT IN"
             " ('EventCorrected', 'EventRetracted') ORDER BY position LIMIT 1",

@@ -28,7 +28,6 @@ from eventsourcing.utils import Environment
 from events import (
     FACT_TOPICS,
     CommitmentEvent,
-    CommitmentRegistered,
     EventCorrected,
     EventRetracted,
     Fact,
@@ -374,17 +373,9 @@ class Tracker(Application[UUID]):
         self, as_of: date | None = None, known_at: datetime | None = None
     ) -> list[Status]:
         """Every commitment as it stood, replayed from the events themselves."""
-        by_stream: dict[UUID, list[Fact]] = {}
-        for _, fact in self.facts():
-            by_stream.setdefault(fact.originator_id, []).append(fact)
-        statuses = []
-        for facts in by_stream.values():
-            match facts[0]:
-                case CommitmentRegistered(commitment_id=commitment_id):
-                    status = evaluate(commitment_id, facts, as_of=as_of, known_at=known_at)
-                    if status.kind:
-                        statuses.append(status)
-        return sorted(statuses, key=lambda s: s.commitment_id)
+        from projections import replay
+
+        return replay.statuses((fact for _, fact in self.facts()), as_of=as_of, known_at=known_at)
 
 
 def create_schema(store: Store) -> None:

@@ -6,24 +6,16 @@ a Jinja2 template with autoescaping: text from input is always shown as text.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from events import (
-    CommitmentEvent,
-    DocumentsReported,
-    EventCorrected,
-    EventRetracted,
-    Fact,
-    MeetingHeld,
-    TradeFigureReported,
-    world_period,
-)
-from events.rules import LEGAL_FROM, effective_events, evaluate, world_key
+from events import DocumentsReported, MeetingHeld, TradeFigureReported, world_period
+from events.rules import LEGAL_FROM, effective_events, world_key
+from projections.replay import by_stream, happened, status_of
+from projections.views import amended, board_row, identified_by_meeting, party_counts
 
 LEGAL_TYPES = {cls.__name__ for cls in LEGAL_FROM}  # drawn in the legal track's colour
 
@@ -57,54 +49,30 @@ def build(app: Any, as_of: date | None = None, today: date | None = None) -> dic
     """The report's data, from every stored fact; ``today`` (default: the real one) judges
     what is overdue when no ``as_of`` is given."""
     today = as_of or today or date.today()
-    streams: dict[Any, list[Fact]] = defaultdict(list)
-    for _, fact in app.facts():
-        streams[fact.originator_id].append(fact)
+    streams = by_stream(fact for _, fact in app.facts())
     statuses, facts_rows, meetings, indicators = [], [], [], []
     marks: dict[str, str] = {}
-    for facts in streams.values():
-        for f in facts:
-            if isinstance(f, EventCorrected):
-                marks[f.corrects] = f"corrected by {f.event_id}"
-            elif isinstance(f, EventRetracted):
-                marks[f.retracts] = f"retracted by {f.event_id}"
-    for facts in streams.values():
+    for facts in streams:
+        marks.update(amended(facts))
+    for facts in streams:
         first = facts[0]
-        visible = [f for f in effective_events(facts) if as_of is None or world_period(f.occurred_on)[1] <= as_of]
-        shown = [f for f in facts if as_of is None or world_period(f.occurred_on)[1] <= as_of]
-        if isinstance(first, CommitmentEvent) and first.type == "CommitmentRegistered":
-            status = evaluate(first.commitment_id, facts, as_of=as_of)
-            if status.kind:
-                statuses.append((status, sorted(visible, key=world_key)))
+        visible = [f for f in effective_events(facts) if happened(f, as_of)]
+        status = status_of(facts, as_of=as_of)
+        if status is not None:
+            statuses.append((status, sorted(visible, key=world_key)))
         elif isinstance(first, MeetingHeld):
             held = next((f for f in visible if isinstance(f, MeetingHeld)), first)
             meetings.append({"meeting": held, "reports": [f for f in visible if isinstance(f, DocumentsReported)]})
         indicators.extend(f for f in visible if isinstance(f, TradeFigureReported))
-        facts_rows.extend(shown)
+        facts_rows.extend(f for f in facts if happened(f, as_of))
     statuses.sort(key=lambda pair: pair[0].commitment_id)
     board = []
     for status, events in statuses:
-        row = status.board_row(today)
         last = next((e for e in reversed(events) if e.event_id == status.last_event_id), None)
-        board.append({**row, "source": last.source if last else None, "events": events})
+        board.append({**board_row(status, today), "source": last.source if last else None, "events": events})
+    identified = identified_by_meeting(status for status, _ in statuses)
     for meeting in meetings:
-        meeting["identified"] = sum(
-            1 for s, _ in statuses
-            if s.meeting_id == meeting["meeting"].meeting_id and s.counted_in_meeting_total
-            and s.legal_status != "not signed"
-        )
-    parties: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for row, (status, _) in zip(board, statuses):
-        keys = {(p["country"], "") for p in status.parties} | {
-            (p["country"], p["institution"]) for p in status.parties if p.get("institution")
-        }
-        for key in keys:
-            counts = parties[key]
-            counts["commitments"] += 1
-            counts["signed"] += status.legal_status != "not signed"
-            counts["in_force"] += status.legal_status == "in force"
-            counts["completed"] += status.implementation_status == "completed"
-            counts["overdue"] += row["overdue"]
+        meeting["identified"] = identified.get(meeting["meeting"].meeting_id, 0)
     all_days = [world_period(f.occurred_on)[0] for _, evs in statuses for f in evs]
     chart_end = max([today, *[world_period(f.occurred_on)[1] for _, evs in statuses for f in evs]]) if all_days else today
     chart = Chart(start=min(all_days, default=today).replace(day=1), end=chart_end)
@@ -115,7 +83,7 @@ def build(app: Any, as_of: date | None = None, today: date | None = None) -> dic
         "overdue": sum(1 for r in board if r["overdue"]),
         "chart": chart,
         "meetings": sorted(meetings, key=lambda m: (m["meeting"].occurred_on, m["meeting"].meeting_id)),
-        "parties": [{"country": c, "institution": i, **counts} for (c, i), counts in sorted(parties.items())],
+        "parties": party_counts((status for status, _ in statuses), today),
         "indicators": sorted(indicators, key=lambda f: (world_period(f.period)[0], f.reporter, f.flow)),
         "trade_chart": trade_chart(indicators),
         "facts": sorted(facts_rows, key=world_key),

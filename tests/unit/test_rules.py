@@ -8,6 +8,7 @@ from events import parse_line
 from tests.builders import fact, registered
 from events.errors import ImpossibleTransition
 from events.rules import evaluate
+from projections.views import board_row
 
 
 def history(*facts, binding=True, **fields):
@@ -82,15 +83,15 @@ def test_the_entry_into_force_rule_gives_a_date_that_becomes_overdue():
     cn = fact("DomesticProcedureCompleted", "cn-notified", occurred_on="2023-10-11", party="CN", procedure="notification")
     status = evaluate("visa", history(signed(), kz, cn, entry_into_force={"days_after_last_notification": 30}))
     assert status.next_step() == ("entry into force", "2023-11-10")
-    assert status.board_row(date(2023, 11, 10))["overdue"] is False
-    assert status.board_row(date(2023, 11, 11))["overdue"] is True
+    assert board_row(status, date(2023, 11, 10))["overdue"] is False
+    assert board_row(status, date(2023, 11, 11))["overdue"] is True
 
 
 def test_a_promised_date_passed_without_completion_is_overdue():
     status = evaluate("visa", history(signed(), binding=False, target_on="2024"))
     assert status.next_step() == ("implementation", "2024")
-    assert status.board_row(date(2024, 12, 31))["overdue"] is False
-    assert status.board_row(date(2025, 1, 1))["overdue"] is True
+    assert board_row(status, date(2024, 12, 31))["overdue"] is False
+    assert board_row(status, date(2025, 1, 1))["overdue"] is True
 
 
 def test_implementation_does_not_go_backwards_and_cancellation_is_final():

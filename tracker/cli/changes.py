@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from events.errors import InvalidInput
 from tracker.cli import app
+
+if TYPE_CHECKING:
+    from events.rules import Status
 from tracker.cli.common import open_tracker, parse_known_at, store, warn
 from tracker.cli.output import (
     WITH_BASIS_HELP,
@@ -112,7 +115,8 @@ def changes(
     basis = replace(current_basis(tracker_app, None, end, start), today=end.date().isoformat())  # judged then
     found = changes_between((fact for _, fact in facts_on(tracker_app, basis)), start, end)
     filtered = party or institution or sector or meeting
-    rows = [r for r in found.rows if not filtered or _kept(r, found.board, party, institution, sector, meeting)]
+    rows = [r for r in found.rows if not filtered or _kept(r, found.board, party, institution, sector, meeting,
+                                                                end.date())]
     title = f"Changes recorded after {start.isoformat()} up to {end.isoformat()}"
     table: dict[str, Any] = {"table_columns": TABLE_COLUMNS, "title": title}
     if with_basis:
@@ -122,13 +126,13 @@ def changes(
     remember_until(s, end)
 
 
-def _kept(row: dict[str, Any], board: dict[str, dict[str, Any]], party: str | None, institution: str | None,
-          sector: str | None, meeting: str | None) -> bool:
-    from tracker.cli.queries import _matches
+def _kept(row: dict[str, Any], board: dict[str, Status], party: str | None, institution: str | None,
+          sector: str | None, meeting: str | None, today: date) -> bool:
+    from projections.views import on_board
 
     commitment = board.get(row["subject"])
     if commitment is not None:
-        return _matches(commitment, party, institution, sector, meeting, False)
+        return on_board(commitment, today, party=party, institution=institution, sector=sector, meeting=meeting)
     # A meeting's own facts go with its commitments; trade figures have no party filter to pass.
     return not (party or institution or sector) and row["subject"] == f"meeting:{meeting}"
 

@@ -75,10 +75,11 @@ def status(
             position = db.execute("SELECT MIN(position) FROM positions").fetchone()[0] or 0
             rows = read.board(db, today, **filters)
     else:
+        from projections import replay
+
         tracker_app = open_tracker(ctx)
         position = tracker_app.recorder.max_notification_id() or 0
-        rows = [s.board_row(today) for s in tracker_app.board(as_of=day, known_at=moment)]
-        rows = [r for r in rows if _matches(r, party, institution, sector, meeting, overdue)]
+        rows = replay.board((f for _, f in tracker_app.facts()), today, as_of=day, known_at=moment, **filters)
     title = "Status board" + (f" as of {day}" if day else "") + (
         f" as known at {moment.isoformat()}" if moment else ""
     )
@@ -92,18 +93,6 @@ def status(
         emit_with_basis(shown, columns, fmt, basis.to_dict(), **table)
     else:
         emit(shown, columns, fmt, **table)
-
-
-def _matches(row: dict[str, Any], party: str | None, institution: str | None,
-             sector: str | None, meeting: str | None, overdue: bool) -> bool:
-    codes = [p.split(" ", 1)[0] for p in (row["parties"] or "").split(", ")]
-    return (
-        (not party or party.upper() in codes)
-        and (not institution or institution.lower() in (row["parties"] or "").lower())
-        and (not sector or row["sector"] == sector)
-        and (not meeting or row["meeting_id"] == meeting)
-        and (not overdue or row["overdue"])
-    )
 
 
 HISTORY_COLUMNS = [c for c in TIMELINE_COLUMNS if c != "subject"]  # one commitment: no subject
@@ -133,7 +122,10 @@ def history(
             rows = read.timeline(db, stream=f"commitment:{commitment}")
         header = None
     else:
-        rows, header = _history_replayed(ctx, commitment, day, moment)
+        from projections import replay
+
+        rows, state = replay.history(commitment, open_tracker(ctx).history(commitment), as_of=day, known_at=moment)
+        header = f"{state.legal_status} / {state.implementation_status}"
     if fmt.value == "table":
         title = f"History of {commitment}" + (f" as of {day}" if day else "") + (
             f" as known at {moment.isoformat()}" if moment else "")
@@ -144,43 +136,6 @@ def history(
              title=title + (f" — {header}" if header else ""))
     else:
         emit(rows, HISTORY_COLUMNS, fmt)
-
-
-def _history_replayed(ctx: typer.Context, commitment: str, day: date | None, moment: Any) -> tuple[list[dict[str, Any]], str]:
-    from events import EventCorrected, EventRetracted
-    from events.rules import evaluate, world_key
-
-    facts = open_tracker(ctx).history(commitment)
-    if moment is not None:
-        facts = [f for f in facts if f.recorded_at is None or f.recorded_at <= moment]
-    marks: dict[str, str] = {}
-    for f in facts:
-        if isinstance(f, EventCorrected):
-            marks[f.corrects] = f"corrected by {f.event_id}"
-        elif isinstance(f, EventRetracted):
-            marks[f.retracts] = f"retracted by {f.event_id}"
-    status = evaluate(commitment, facts, as_of=day)
-    if day is not None:
-        from events import world_period
-
-        facts = [f for f in facts if world_period(f.occurred_on)[1] <= day]
-    rows = []
-    for f in sorted(facts, key=world_key):
-        line = f.to_line()
-        source = line.get("source", {})
-        rows.append({
-            "occurred_on": f.occurred_on,
-            "event_id": f.event_id,
-            "type": f.type,
-            "summary": f.summary(),
-            "source_title": source.get("title"),
-            "source_publisher": source.get("publisher"),
-            "source_published_on": source.get("published_on"),
-            "source_address": source.get("address"),
-            "recorded_at": line.get("recorded_at"),
-            "standing": marks.get(f.event_id, "standing"),
-        })
-    return rows, f"{status.legal_status} / {status.implementation_status}"
 
 
 @app.command(epilog="Examples:\n\n  tracker timeline\n\n  tracker timeline --limit 20 --json")

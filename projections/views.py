@@ -1,0 +1,290 @@
+"""Every derived view, each in one pure function of facts or of folded statuses.
+
+The incremental runner, the rebuild, the ``--as-of``/``--known-at`` replay and the HTML
+report all make their rows here, so they cannot drift apart. Two views are also computed
+in SQL over the live read models, where thousands of rows are read on every call: the
+party counts (``projections.read.parties``) and the board's filter
+(``projections.read.board``); a meeting's identified count is kept up to date in SQL by
+``projections.runner.count_identified``. Each SQL twin is held to its function here by
+tests/integration/test_projections.py, which compares them on the same random histories.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+import orjson
+
+from events import (
+    DocumentsReported,
+    EventCorrected,
+    EventRetracted,
+    Fact,
+    MeetingHeld,
+    TradeFigureReported,
+    world_period,
+)
+from events.base import party_label
+from events.rules import COMPLETED, IN_FORCE, NOT_SIGNED, RANK, Status, effective_events
+from projections.schema import TABLES
+
+STANDING = "standing"  # the standing of a fact no later fact corrects or retracts
+
+
+# -- a fact's standing ---------------------------------------------------------------
+
+
+def amendment(fact: Fact) -> tuple[str, str] | None:
+    """The event id a correction or retraction amends and the standing it gives that fact
+    ("corrected by ..." or "retracted by ..."); None for any other fact."""
+    if isinstance(fact, EventCorrected):
+        return fact.corrects, f"corrected by {fact.event_id}"
+    if isinstance(fact, EventRetracted):
+        return fact.retracts, f"retracted by {fact.event_id}"
+    return None
+
+
+def standings(stream: Iterable[Fact]) -> list[str]:
+    """The standing of each of a stream's facts (given in recording order), in that order:
+    the last word of the corrections and retractions that name it after it was recorded.
+    A correction or retraction itself always stands."""
+    facts = list(stream)
+    marks = [STANDING] * len(facts)
+    first: dict[str, int] = {}
+    for n, fact in enumerate(facts):
+        amended = amendment(fact)
+        if amended is None:
+            first.setdefault(fact.event_id, n)
+        elif amended[0] in first:
+            marks[first[amended[0]]] = amended[1]
+    return marks
+
+
+def amended(stream: Iterable[Fact]) -> dict[str, str]:
+    """The stream's corrected or retracted facts: event id -> standing."""
+    facts = list(stream)
+    return {fact.event_id: mark for fact, mark in zip(facts, standings(facts)) if mark != STANDING}
+
+
+# -- timeline and history rows -------------------------------------------------------
+
+TIMELINE_ORDER = ["position", "event_id", "type", "stream", "subject", "occurred_on", "precision",
+                  "starts_on", "ends_on", "rank", "version", "recorded_at", "summary", "source_title",
+                  "source_publisher", "source_published_on", "source_address", "note", "standing", "payload"]
+assert TIMELINE_ORDER == list(TABLES["timeline"]["columns"]), "timeline rows are built in this order"
+# A history is one commitment's timeline rows without their subject (see projections.read.TIMELINE_COLUMNS).
+HISTORY_COLUMNS = ["occurred_on", "event_id", "type", "summary", "source_title", "source_publisher",
+                   "source_published_on", "source_address", "recorded_at", "standing"]
+
+_NO_SOURCE: dict[str, Any] = {}
+
+
+@lru_cache(maxsize=65536)
+def _span(occurred_on: str) -> tuple[str, str, str]:
+    """First and last day (ISO) and precision of a world date; a few thousand dates recur."""
+    start, end, precision = world_period(occurred_on)
+    return start.isoformat(), end.isoformat(), precision
+
+
+def timeline_row(position: int, fact: Fact, stream: str, standing: str = STANDING) -> tuple[Any, ...]:
+    """A fact's timeline row, in TIMELINE_ORDER (asserted above to be the table's column order)."""
+    line = fact.to_line()  # the same values as the fields, already as JSON gives them
+    occurred_on = line["occurred_on"]
+    starts_on, ends_on, precision = _span(occurred_on)
+    source = line.get("source") or _NO_SOURCE
+    return (
+        position, line["event_id"], line["type"], stream, stream.split(":", 1)[1],
+        occurred_on, precision, starts_on, ends_on, RANK.get(type(fact), 5),
+        fact.originator_version, line.get("recorded_at"), fact.summary(), source.get("title"),
+        source.get("publisher"), source.get("published_on"), source.get("address"),
+        line.get("note"), standing, orjson.dumps(line).decode(),
+    )
+
+
+def history_row(fact: Fact, stream: str, standing: str = STANDING) -> dict[str, Any]:
+    """A fact's row in a history (HISTORY_COLUMNS): its timeline row's columns."""
+    row = dict(zip(TIMELINE_ORDER, timeline_row(0, fact, stream, standing)))
+    return {column: row[column] for column in HISTORY_COLUMNS}
+
+
+# -- the board -----------------------------------------------------------------------
+
+
+def board_row(state: Status, today: date) -> dict[str, Any]:
+    """A commitment's row on the status board (projections.read.BOARD_COLUMNS and ``binding``)."""
+    step, due = state.next_step()
+    return {
+        "commitment_id": state.commitment_id,
+        "kind": state.kind,
+        "title": state.title,
+        "parties": ", ".join(party_label(p["country"], p.get("institution")) for p in state.parties),
+        "meeting_id": state.meeting_id,
+        "sector": state.sector,
+        "binding": state.binding,
+        "legal_status": state.legal_status,
+        "implementation_status": state.implementation_status,
+        "last_change_on": state.last_change_on,
+        "last_change": state.last_change,
+        "next_step": step,
+        "next_step_due": due,
+        "overdue": overdue(due, today),
+    }
+
+
+def due_by(due: str | None) -> str | None:
+    """The last day (ISO) a step due on the world date ``due`` may take."""
+    return world_period(due)[1].isoformat() if due else None
+
+
+def overdue(due: str | None, today: date) -> bool:
+    """Whether a step due on ``due`` is late on ``today`` (SQL: ``next_step_due_by < today``)."""
+    return bool(due and due_by(due) < today.isoformat())
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def on_board(state: Status, today: date, *, party: str | None = None, institution: str | None = None,
+             sector: str | None = None, meeting: str | None = None, overdue_only: bool = False) -> bool:
+    """Whether a commitment passes the board's filters, as ``projections.read.board`` filters
+    in SQL: a party by its country code; an institution by a substring of a party's
+    institution, case folded for ASCII letters only (SQLite's LIKE)."""
+    if party and party.upper() not in {p["country"] for p in state.parties}:
+        return False
+    if institution:
+        needle = institution.translate(_ASCII_LOWER)
+        if not any(needle in (p.get("institution") or "").translate(_ASCII_LOWER) for p in state.parties):
+            return False
+    if sector and state.sector != sector:
+        return False
+    if meeting and state.meeting_id != meeting:
+        return False
+    return not overdue_only or overdue(state.next_step()[1], today)
+
+
+# -- counts ----------------------------------------------------------------------------
+
+
+def party_counts(states: Iterable[Status], today: date) -> list[dict[str, Any]]:
+    """Per country (institution '') and per country and institution: how many commitments,
+    signed, in force, completed, overdue; ordered by country, then institution.
+    The live read models count in SQL: ``projections.read.parties``."""
+    counts: dict[tuple[str, str], dict[str, Any]] = {}
+    for state in states:
+        keys = {(p["country"], "") for p in state.parties} | {
+            (p["country"], p["institution"]) for p in state.parties if p.get("institution")}
+        late = overdue(state.next_step()[1], today)
+        for country, institution in keys:
+            row = counts.setdefault((country, institution), {
+                "country": country, "institution": institution, "commitments": 0, "signed": 0,
+                "in_force": 0, "completed": 0, "overdue": 0})
+            row["commitments"] += 1
+            row["signed"] += state.legal_status != NOT_SIGNED
+            row["in_force"] += state.legal_status == IN_FORCE
+            row["completed"] += state.implementation_status == COMPLETED
+            row["overdue"] += late
+    return [counts[key] for key in sorted(counts)]
+
+
+def identified(state: Status) -> bool:
+    """Whether a commitment counts among its meeting's documents identified here."""
+    return bool(state.meeting_id) and state.counted_in_meeting_total and state.legal_status != NOT_SIGNED
+
+
+def identified_by_meeting(states: Iterable[Status]) -> dict[str, int]:
+    """How many documents each meeting has identified here (meetings with none are absent).
+    The live read models count in SQL: ``projections.runner.count_identified``."""
+    counts: dict[str, int] = {}
+    for state in states:
+        if identified(state):
+            counts[state.meeting_id] = counts.get(state.meeting_id, 0) + 1
+    return counts
+
+
+# -- read-model rows -------------------------------------------------------------------
+
+
+def commitment_row(state: Status, today: date) -> dict[str, Any]:
+    """A commitment's row in the ``commitments`` table: its board row and what it was folded from."""
+    row = board_row(state, today)
+    return {
+        **{k: v for k, v in row.items() if k != "overdue"},
+        "binding": int(state.binding),
+        "last_event_id": state.last_event_id,
+        "next_step_due_by": due_by(row["next_step_due"]),
+        "signed_on": state.signed_on,
+        "in_force_on": state.in_force_on,
+        "target_on": state.target_on,
+        "assessment_score": state.assessment_score,
+        "assessment_on": state.assessment_on,
+        "events": state.events,
+        "unsourced": state.unsourced,
+        "counted_in_meeting_total": int(state.counted_in_meeting_total),
+    }
+
+
+def party_rows(state: Status) -> list[dict[str, Any]]:
+    return [{"commitment_id": state.commitment_id, "country": p["country"], "institution": p.get("institution", "")}
+            for p in state.parties]
+
+
+def meeting_row(fact: MeetingHeld) -> dict[str, Any]:
+    return {
+        "meeting_id": fact.meeting_id,
+        "title": fact.title,
+        "place": fact.place,
+        "occurred_on": fact.occurred_on,
+        "parties": ", ".join(p.label() for p in fact.parties),
+        "identified": 0,
+    }
+
+
+def indicator_row(fact: TradeFigureReported) -> dict[str, Any]:
+    return {
+        "event_id": fact.event_id,
+        "indicator": f"trade:{fact.reporter}-{fact.partner}:{fact.flow}",
+        "reporter": fact.reporter,
+        "partner": fact.partner,
+        "flow": fact.flow,
+        "period": fact.period,
+        "period_starts_on": world_period(fact.period)[0].isoformat(),
+        "value": float(fact.value),
+        "currency": fact.currency,
+        "change_pct": float(fact.change_pct) if fact.change_pct is not None else None,
+        "occurred_on": fact.occurred_on,
+        "source_title": fact.source.title if fact.source else None,
+        "source_publisher": fact.source.publisher if fact.source else None,
+        "source_address": fact.source.address if fact.source else None,
+    }
+
+
+def report_row(fact: DocumentsReported) -> dict[str, Any]:
+    source = fact.source
+    return {
+        "event_id": fact.event_id,
+        "meeting_id": fact.meeting_id,
+        "count": fact.count,
+        "unnamed": fact.unnamed,
+        "occurred_on": fact.occurred_on,
+        "source_title": source.title if source else None,
+        "source_publisher": source.publisher if source else None,
+        "source_published_on": source.published_on if source else None,
+        "source_address": source.address if source else None,
+    }
+
+
+def stream_rows(facts: list[Fact]) -> dict[str, list[dict[str, Any]]]:
+    """A meeting's or an indicator's rows from its stream's facts as they now stand:
+    corrections applied (each on top of the last), retractions removed."""
+    rows: dict[str, list[dict[str, Any]]] = {"meetings": [], "meeting_reports": [], "indicators": []}
+    for fact in effective_events(facts):
+        if isinstance(fact, MeetingHeld):
+            rows["meetings"].append(meeting_row(fact))
+        elif isinstance(fact, DocumentsReported):
+            rows["meeting_reports"].append(report_row(fact))
+        elif isinstance(fact, TradeFigureReported):
+            rows["indicators"].append(indicator_row(fact))
+    return rows
