@@ -83,11 +83,12 @@ def _converter(annotation: Any) -> Callable[[Any], Any] | None | bool:
         item = _converter(typing.get_args(annotation)[0])
         if item is True:
             return True
-        if item is None:
+        if item is None or item is False:
             return None
+        convert = item
 
         def each(values: list[Any]) -> list[Any] | None:
-            made = [item(v) for v in values]
+            made = [convert(v) for v in values]
             return None if None in made else made
 
         return each
@@ -136,7 +137,7 @@ def stored_reader(cls: type[BaseModel]) -> Callable[[dict[str, Any]], Any] | Non
         # one that is converted (a list of parties) is made anew for each.
         if converter is None or (converter is True and info.default_factory is not None):
             return None
-        if converter is not True:
+        if converter is not True and converter is not False:
             conversions.append((name, converter))
         defaults[name] = info.get_default(call_default_factory=True)
     fields = defaults.keys()

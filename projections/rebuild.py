@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from datetime import date
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import sqlite_utils
@@ -29,7 +29,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from events import CommitmentEvent, Fact
 from projections.read import damage
 from projections.runner import FACT_TOPICS_IN_ORDER, catch_up, count_identified, open_views, store_identity, write_rows
-from projections.views import commitment_row, party_rows, standings, stream_rows, timeline_row
+from projections.views import commitment_row, party_rows, standings, stored_id, stream_rows, timeline_row
 from projections.schema import INDEXES
 from projections.views_file import DamagedViews, claim, rebuilding, says_damaged
 from events.errors import StoreUnavailable
@@ -139,7 +139,7 @@ def project_streams(app: Any, db: sqlite_utils.Database, progress: Callable[[int
             if progress:
                 progress(done)
     for table, columns in INDEXES:
-        db[table].create_index(columns, if_not_exists=True)
+        db.table(table).create_index(columns, if_not_exists=True)
     count_identified(db)
     db.execute("UPDATE positions SET position = ?", [last])
     db.conn.commit()
@@ -226,8 +226,9 @@ def _batches_from_workers(opening: Callable[[Any], Any], store: Any, last: int, 
     import threading
 
     forkable = sys.platform == "linux" and threading.active_count() == 1
-    context = multiprocessing.get_context("fork" if forkable else "spawn")
-    processes, pending = [], []
+    context: Any = multiprocessing.get_context("fork" if forkable else "spawn")
+    processes: list[Any] = []
+    pending: list[Any] = []
     try:
         for k in range(workers):
             receiver, sender = context.Pipe(duplex=False)
@@ -238,7 +239,8 @@ def _batches_from_workers(opening: Callable[[Any], Any], store: Any, last: int, 
             processes.append(process)
             pending.append(receiver)
         while pending:
-            for receiver in wait(pending):
+            for ready in wait(pending):
+                receiver = cast(Connection, ready)  # wait() gives back what it was given: pipe ends
                 try:
                     message = receiver.recv()
                 except EOFError:
@@ -267,7 +269,7 @@ class _Rows:
         first = stream[0][1]
         key = first.stream_key()
         facts = [fact for _, fact in stream]
-        self.tables["streams"].append((first.originator_id.hex, key))
+        self.tables["streams"].append((stored_id(first), key))
         self.tables["timeline"].extend(
             timeline_row(position, fact, key, standing)
             for (position, fact), standing in zip(stream, standings(facts))

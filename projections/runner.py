@@ -41,6 +41,7 @@ from projections.views import (
     meeting_row,
     party_rows,
     report_row,
+    stored_id,
     stream_rows,
     timeline_row,
 )
@@ -92,12 +93,12 @@ def _prepare(db: sqlite_utils.Database) -> sqlite_utils.Database:
     if missing:
         with db.atomic():
             for name, spec in TABLES.items():
-                db[name].create(spec["columns"], pk=spec["pk"], if_not_exists=True)
+                db.table(name).create(spec["columns"], pk=spec["pk"], if_not_exists=True)
             for table, columns in INDEXES:
-                db[table].create_index(columns, if_not_exists=True)
+                db.table(table).create_index(columns, if_not_exists=True)
             for name, sql in VIEWS.items():
                 db.create_view(name, sql, ignore=True)
-            db["positions"].insert_all(
+            db.table("positions").insert_all(
                 [{"read_model": name, "position": 0} for name in READ_MODELS], ignore=True
             )
             db.conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", BUILT_BY.items())
@@ -245,7 +246,7 @@ class Batch:
     def _prefetch(self, batch: list[tuple[int, Fact]]) -> None:
         """Each page's commitment states, and the streams of its corrections and retractions
         (every other fact names its own), read with a few queries, not one per fact."""
-        ids = list({fact.originator_id.hex for _, fact in batch if isinstance(fact, (EventCorrected, EventRetracted))}
+        ids = list({stored_id(fact) for _, fact in batch if isinstance(fact, (EventCorrected, EventRetracted))}
                    - set(self.streams))
         for rows in _chunks(ids):
             self.streams.update(self.db.execute(
@@ -262,18 +263,23 @@ class Batch:
         self.fetched = set(cids)
 
     def apply(self, batch: list[tuple[int, Fact]]) -> None:
-        timeline, new_streams, indicators, reports, meetings = [], [], [], [], []
+        timeline: list[tuple[Any, ...]] = []
+        new_streams: list[tuple[str, str]] = []
+        indicators: list[dict[str, Any]] = []
+        reports: list[dict[str, Any]] = []
+        meetings: list[dict[str, Any]] = []
         self._prefetch(batch)
         for notification_id, fact in batch:
             amends = isinstance(fact, (EventCorrected, EventRetracted))
+            oid = stored_id(fact)
             if amends:
-                stream = self.streams[fact.originator_id.hex]  # the stream of a fact already projected
+                stream = self.streams[oid]  # the stream of a fact already projected
             else:
-                stream = self.streams[fact.originator_id.hex] = fact.stream_key()
+                stream = self.streams[oid] = fact.stream_key()
                 if fact.originator_version == 1:
-                    new_streams.append((fact.originator_id.hex, stream))
+                    new_streams.append((oid, stream))
             timeline.append(timeline_row(notification_id, fact, stream))
-            if amends:
+            if isinstance(fact, (EventCorrected, EventRetracted)):
                 self._flush(timeline, new_streams, indicators, reports, meetings)
                 self._amend(fact, stream)
             elif isinstance(fact, CommitmentEvent):

@@ -5,6 +5,8 @@ Column descriptions double as documentation (and as Datasette labels).
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from events.rules_version import RULES_VERSION
 
 READ_MODELS = ("board", "timeline", "meetings", "indicators")
@@ -20,7 +22,13 @@ def built_here(meta: dict[str, str]) -> bool:
     """Whether read models whose meta table holds ``meta`` were made by this version."""
     return all(meta.get(key, _UNRECORDED.get(key)) == value for key, value in BUILT_BY.items())
 
-TABLES: dict[str, dict[str, object]] = {
+class TableSpec(TypedDict):
+    columns: dict[str, type]
+    pk: str | tuple[str, ...]
+    about: str
+
+
+TABLES: dict[str, TableSpec] = {
     "meta": {
         "columns": {"key": str, "value": str},
         "pk": "key",

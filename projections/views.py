@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, overload
 
 import orjson
 
@@ -37,6 +37,10 @@ STANDING = "standing"  # the standing of a fact no later fact corrects or retrac
 # -- a fact's standing ---------------------------------------------------------------
 
 
+@overload
+def amendment(fact: EventCorrected | EventRetracted) -> tuple[str, str]: ...
+@overload
+def amendment(fact: Fact) -> tuple[str, str] | None: ...
 def amendment(fact: Fact) -> tuple[str, str] | None:
     """The event id a correction or retraction amends and the standing it gives that fact
     ("corrected by ..." or "retracted by ..."); None for any other fact."""
@@ -70,6 +74,13 @@ def amended(stream: Iterable[Fact]) -> dict[str, str]:
 
 
 # -- timeline and history rows -------------------------------------------------------
+
+
+def stored_id(fact: Fact) -> str:
+    """The stream id of a stored fact, as the read models key it (hex)."""
+    if fact.originator_id is None:
+        raise ValueError(f"fact {fact.event_id!r} was never stored: it has no stream")
+    return fact.originator_id.hex
 
 TIMELINE_ORDER = ["position", "event_id", "type", "stream", "subject", "occurred_on", "precision",
                   "starts_on", "ends_on", "rank", "version", "recorded_at", "summary", "source_title",
@@ -141,7 +152,8 @@ def due_by(due: str | None) -> str | None:
 
 def overdue(due: str | None, today: date) -> bool:
     """Whether a step due on ``due`` is late on ``today`` (SQL: ``next_step_due_by < today``)."""
-    return bool(due and due_by(due) < today.isoformat())
+    last = due_by(due)
+    return last is not None and last < today.isoformat()
 
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -199,7 +211,7 @@ def identified_by_meeting(states: Iterable[Status]) -> dict[str, int]:
     The live read models count in SQL: ``projections.runner.count_identified``."""
     counts: dict[str, int] = {}
     for state in states:
-        if identified(state):
+        if identified(state) and state.meeting_id:
             counts[state.meeting_id] = counts.get(state.meeting_id, 0) + 1
     return counts
 

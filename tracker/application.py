@@ -303,7 +303,7 @@ class Tracker(Application[UUID]):
         wanted |= {f.retracts for f in facts if isinstance(f, EventRetracted)}
         records = first_records(self.recorder, map(claim_id, wanted))
         claims = (self.mapper.to_domain_event(r) for r in records)
-        return {c.event_id: c for c in claims if isinstance(c, EventIdClaimed)}
+        return {c.event_id: c for c in claims if isinstance(c, EventIdClaimed) and c.event_id is not None}
 
     def _load_or_start(self, key: str, fact: Fact, fresh_store: bool) -> Stream:
         """The stream, read from the store, or a new one when ``fact`` can open it."""
@@ -322,7 +322,8 @@ class Tracker(Application[UUID]):
     def stream(self, key: str) -> Stream:
         """The aggregate of this key (``commitment:visa``, ``meeting:xian``...), as stored."""
         try:
-            stream: Stream = self.repository.get(stream_id(key), projector_func=project_stream)
+            stream: Stream = self.repository.get(  # type: ignore[type-var]  # a snapshot, then facts
+                stream_id(key), projector_func=project_stream)
         except AggregateNotFoundError:
             raise self._missing(key) from None
         return stream
@@ -366,7 +367,7 @@ class Tracker(Application[UUID]):
                 return
             for n in notifications:
                 if n.topic in FACT_TOPICS:
-                    yield n.id, mapper.to_domain_event(n)
+                    yield n.id, cast(Fact, mapper.to_domain_event(n))
             after = notifications[-1].id
 
     def board(

@@ -58,7 +58,7 @@ class PydanticMapper(Mapper):
         elif getattr(cls, "json_fields", False):  # a claim: its fields are JSON already
             state = {k: v for k, v in model.__dict__.items() if v is not None and k not in ENVELOPE}
         else:
-            state = model.model_dump(mode="json", exclude=ENVELOPE, exclude_none=True)
+            state = model.model_dump(mode="json", exclude=set(ENVELOPE), exclude_none=True)
         seal = model.__dict__.get("seal")  # getattr on a missing field is pydantic's slow path
         if seal:
             state["seal"] = seal
@@ -166,5 +166,5 @@ def first_records(recorder: Recorder, originator_ids: Iterable[UUID], per_query:
                 found += [StoredEvent(r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
                           for r in curs.fetchall()]
         else:
-            found += [e for i in part for e in recorder.select_events(i, limit=1)]
+            found += [e for i in part for e in recorder.select_events(i, limit=1)]  # type: ignore[attr-defined]
     return found

@@ -56,13 +56,13 @@ class PostgresStoreRecorder(PostgresApplicationRecorder):
     A save whose connection broke may have been committed already: the tracker looks before
     it tries again (Tracker.record_many), so the library's retries are not taken here."""
 
-    select_events = _read_twice(PostgresApplicationRecorder.select_events.__wrapped__)  # type: ignore[attr-defined]
-    select_notifications = _read_twice(PostgresApplicationRecorder.select_notifications.__wrapped__)  # type: ignore[attr-defined]
-    max_notification_id = _read_twice(PostgresApplicationRecorder.max_notification_id.__wrapped__)  # type: ignore[attr-defined]
+    select_events = _read_twice(PostgresApplicationRecorder.select_events.__wrapped__)
+    select_notifications = _read_twice(PostgresApplicationRecorder.select_notifications.__wrapped__)
+    max_notification_id = _read_twice(PostgresApplicationRecorder.max_notification_id.__wrapped__)
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         if self.datastore.enable_db_functions:
-            return PostgresApplicationRecorder.insert_events.__wrapped__(self, stored_events, **kwargs)  # type: ignore[attr-defined]
+            return PostgresApplicationRecorder.insert_events.__wrapped__(self, stored_events, **kwargs)
         notification_ids: list[int] | None = None
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
             self._insert_events(curs, stored_events, **kwargs)
@@ -89,7 +89,7 @@ class PostgresStoreRecorder(PostgresApplicationRecorder):
 class PostgresSnapshotRecorder(PostgresAggregateRecorder):
     """Snapshots, saved once: one that fails is made again by a later write."""
 
-    insert_events = PostgresAggregateRecorder.insert_events.__wrapped__  # type: ignore[attr-defined]
+    insert_events = PostgresAggregateRecorder.insert_events.__wrapped__
 
 
 class PostgresFactory(LibraryPostgresFactory):

@@ -12,8 +12,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from events import DocumentsReported, MeetingHeld, TradeFigureReported, world_period
-from events.rules import LEGAL_FROM, effective_events, world_key
+from events import DocumentsReported, Fact, MeetingHeld, TradeFigureReported, world_period
+from events.rules import LEGAL_FROM, Status, effective_events, world_key
 from projections.replay import by_stream, happened, status_of
 from projections.views import amended, board_row, identified_by_meeting, party_counts
 
@@ -50,7 +50,10 @@ def build(app: Any, as_of: date | None = None, today: date | None = None) -> dic
     what is overdue when no ``as_of`` is given."""
     today = as_of or today or date.today()
     streams = by_stream(fact for _, fact in app.facts())
-    statuses, facts_rows, meetings, indicators = [], [], [], []
+    statuses: list[tuple[Status, list[Fact]]] = []
+    facts_rows: list[Fact] = []
+    meetings: list[dict[str, Any]] = []
+    indicators: list[TradeFigureReported] = []
     marks: dict[str, str] = {}
     for facts in streams:
         marks.update(amended(facts))
