@@ -323,3 +323,16 @@ def test_read_models_in_a_folder_whose_name_holds_a_question_mark_or_a_hash_are_
     assert result.exit_code == 0, result.stderr
     assert len(json.loads(result.stdout)) == 10
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("why")) == ["why?#not"]
+
+
+def test_an_import_into_a_store_with_read_models_leaves_no_write_ahead_log_to_index_on_every_read(tmp_path):
+    """A read connection left open past the writer kept the log from being folded back into
+    the read-model file: after a 100,000-event import every later read indexed 59 MB of log."""
+    from bench.history import generate, write
+
+    history = list(generate(1000, commitments=4, clean=True))
+    for n, part in enumerate((history[:500], history[500:])):
+        write(tmp_path / f"part{n}.jsonl", iter(part))
+        assert tracker("--db", str(tmp_path / "events.db"), "import", str(tmp_path / f"part{n}.jsonl")).returncode == 0
+    log = tmp_path / "events.views.db-wal"
+    assert not log.exists() or log.stat().st_size == 0
