@@ -64,13 +64,53 @@ def parse_known_at(value: str | None) -> datetime | None:
 
 
 def store(ctx: typer.Context) -> Store:
-    return ctx.find_root().obj
+    """The store the command line names (--db and --views, before or after the command name),
+    resolved on first use. A command that only reads is refused a store that does not exist,
+    rather than making an empty one; a read-model file not ours is refused before anything is
+    recorded."""
+    import os
+
+    from projections.views_file import claim
+    from tracker.cli import STORE_CHOICE, WRITING_COMMANDS
+    from tracker.config import resolve_store
+
+    root = ctx.find_root()
+    if root.obj is None:
+        chosen = root.meta.get(STORE_CHOICE, {})
+        resolved = resolve_store(chosen.get("db"), chosen.get("views"))
+        if (not resolved.is_postgres and not os.path.exists(resolved.location)
+                and root.invoked_subcommand not in WRITING_COMMANDS):
+            raise NoStore(f"no store at {resolved.location}: 'tracker demo' loads an example into it,"
+                          " 'tracker import FILE' or 'tracker record ...' starts one (or name another with --db)")
+        claim(resolved.views, resolved)
+        root.obj = resolved
+    return root.obj
+
+
+class NoStore(StoreUnavailable):
+    """A command that only reads, on a store that does not exist (exit 6); nothing is created."""
 
 
 def open_tracker(ctx: typer.Context) -> Tracker:
     from tracker.application import Tracker
 
-    return Tracker(store(ctx))
+    return opened(lambda: Tracker(store(ctx)), store(ctx))
+
+
+def opened(open_store: Any, where: Store) -> Any:
+    """``open_store()``, with what stops a store from opening (a folder that cannot be written,
+    a file that is not a database) said as 'store unavailable' (exit 6) and what to do."""
+    try:
+        return open_store()
+    except PermissionError as error:
+        folder = Path(error.filename or where.location)
+        raise StoreUnavailable(f"cannot open the store {where.label}: {error.strerror} ({folder}): allow"
+                               " writing there, or name another store with --db or $TRACKER_DB") from None
+    except sqlite3.DatabaseError as error:
+        if "not a database" not in str(error) and "malformed" not in str(error):
+            raise
+        raise StoreUnavailable(f"cannot open the store {where.label}: {error}: is --db the right file?"
+                               " ('tracker verify' names the damage of a store that was one)") from None
 
 
 def say(message: str) -> None:
