@@ -102,10 +102,12 @@ def opened(open_store: Any, where: Store) -> Any:
     a file that is not a database) said as 'store unavailable' (exit 6) and what to do."""
     try:
         return open_store()
-    except PermissionError as error:
-        folder = Path(error.filename or where.location)
-        raise StoreUnavailable(f"cannot open the store {where.label}: {error.strerror} ({folder}): allow"
-                               " writing there, or name another store with --db or $TRACKER_DB") from None
+    except OSError as error:  # a folder that cannot be made or written: permissions, read-only, a file in the way
+        if error.strerror is None:
+            raise
+        raise StoreUnavailable(f"cannot open the store {where.label}: {error.strerror}"
+                               f" ({error.filename or where.location}): allow writing there, or name another"
+                               " store with --db or $TRACKER_DB") from None
     except sqlite3.DatabaseError as error:
         if "not a database" not in str(error) and "malformed" not in str(error):
             raise

@@ -14,7 +14,7 @@ import typer
 
 from tracker.cli import app
 from tracker.cli.common import bulk_work, catch_up_after_recording, open_tracker, progress_bar, say, store
-from events.errors import InvalidInput
+from events.errors import InvalidInput, TrackerError
 
 if TYPE_CHECKING:
     from events import Fact
@@ -32,6 +32,8 @@ def parsed_lines(stream: TextIO, name: str) -> Iterator[tuple[int, Fact]]:
     from events.validation import one_line
 
     for number, text in enumerate(stream, 1):
+        if number == 1:
+            text = text.removeprefix("\ufeff")  # a byte-order mark, as some editors save UTF-8
         if not text.strip():
             continue
         if len(text) > MAX_LINE:
@@ -67,7 +69,11 @@ def record_in_chunks(ctx: typer.Context, handle: TextIO, name: str, size: int) -
 
     from events.errors import SaveOutcomeUnknown, StoreUnavailable, TrackerError
 
-    total = sum(1 for _ in parsed_lines(handle, name))  # a bad line stops it before any write
+    total = unsourced = 0
+    for _, fact in parsed_lines(handle, name):  # a bad line stops it before any write
+        total += 1
+        unsourced += fact.source is None
+    warn_unsourced(unsourced, total)
     handle.seek(0)
     app_ = open_tracker(ctx)
     added = unchanged = recorded_to = 0
@@ -80,14 +86,16 @@ def record_in_chunks(ctx: typer.Context, handle: TextIO, name: str, size: int) -
                 result = app_.record_many([fact for _, fact in chunk])
             except TrackerError as error:
                 kept = f"lines 1 to {recorded_to} are recorded" if recorded_to else "nothing was recorded"
-                lines_ = f"lines {chunk[0][0]} to {chunk[-1][0]}"
+                line = line_refused(error, chunk)
+                lines_ = f"lines {chunk[0][0]} to {chunk[-1][0]}" if line is None else f"line {line}"
                 if isinstance(error, SaveOutcomeUnknown):
                     error.args = (f"{name}: {lines_} may or may not be recorded: {error.cause}; {kept};"
                                   " importing the file again is safe (what is recorded is skipped)",)
                 else:
                     again = ("import the file again when the store answers" if isinstance(error, StoreUnavailable)
                              else "fix it and import the file again")
-                    error.args = (f"{name}: {lines_}: {error}; {kept} ({again}: what is recorded is skipped)",)
+                    where = f"{name}: {lines_}" if line is None else f"{name}:{line}"
+                    error.args = (f"{where}: {error}; {kept} ({again}: what is recorded is skipped)",)
                 raise
             added, unchanged = added + result.added, unchanged + result.unchanged
             recorded_to = chunk[-1][0]
@@ -95,6 +103,29 @@ def record_in_chunks(ctx: typer.Context, handle: TextIO, name: str, size: int) -
                 views_caught_up = catch_up_after_recording(ctx, app_, result)
             bar.update(task, advance=len(chunk))
     return added, unchanged
+
+
+def line_refused(error: Exception, numbered: list[tuple[int, Fact]]) -> int | None:
+    """The line of the fact an error refuses: the one it names by event id, else the first
+    that names the commitment, meeting or event it says is missing."""
+    message = str(error)
+    for number, fact in numbered:
+        if message.startswith(f"{fact.event_id}:"):
+            return number
+    for number, fact in numbered:
+        named = (getattr(fact, field, None) for field in ("commitment_id", "meeting_id", "corrects", "retracts"))
+        if any(name and repr(name) in message for name in named):
+            return number
+    return None
+
+
+def warn_unsourced(unsourced: int, total: int) -> None:
+    """Unsourced lines are imported (older histories have them), with one warning for them all."""
+    from tracker.cli.common import warn
+
+    if unsourced:
+        warn(f"{unsourced} of {total} events have no source: they show '(no source)';"
+             " give each line a \"source\" to say where it comes from")
 
 
 @app.command("import", epilog="Examples:\n\n  tracker import history.jsonl\n\n  cat new.jsonl | tracker import -"
@@ -127,7 +158,16 @@ def import_(
                     raise InvalidInput(f"no file {file!r}")
                 name, handle = path.name, opened.enter_context(path.open(encoding="utf-8"))
             if chunk is None:
-                result = record_all(ctx, read_lines(handle, name), "importing")
+                numbered = list(parsed_lines(handle, name))
+                facts = [fact for _, fact in numbered]
+                warn_unsourced(sum(1 for fact in facts if fact.source is None), len(facts))
+                try:
+                    result = record_all(ctx, facts, "importing")
+                except TrackerError as error:
+                    line = line_refused(error, numbered)
+                    if line is not None:
+                        error.args = (f"{name}:{line}: {error}",)
+                    raise
                 added, unchanged = result.added, result.unchanged
             else:
                 added, unchanged = record_in_chunks(ctx, handle, name, chunk)
@@ -139,7 +179,7 @@ def import_(
 @app.command(epilog="Examples:\n\n  tracker export > history.jsonl\n\n  tracker export backup.jsonl")
 def export(
     ctx: typer.Context,
-    file: Annotated[str | None, typer.Argument(help="Write here instead of stdout.")] = None,
+    file: Annotated[str | None, typer.Argument(help="Write here instead of stdout ('-' for stdout).")] = None,
 ) -> None:
     """Export every event as JSON Lines, in recording order, that 'tracker import' reads back
     unchanged. The file is readable by its owner only, and appears only once complete."""
@@ -159,12 +199,12 @@ def export(
 
 @contextmanager
 def private_output(file: str | None) -> Iterator[BinaryIO]:
-    """stdout, or a new file readable by its owner only, written beside ``file`` and renamed
+    """stdout (no file, or '-'), or a new file readable by its owner only, written beside ``file`` and renamed
     into place only when complete (removed on failure)."""
     import os
     import tempfile
 
-    if not file:
+    if not file or file == "-":
         try:
             yield sys.stdout.buffer
         finally:

@@ -26,6 +26,7 @@ record_app = typer.Typer(
     " --commitment-id xian-2023-visa-exemption --occurred-on 2023-05-17 --instrument agreement"
     " --source-title 'Akorda press service'",
     no_args_is_help=True,
+    add_completion=False,  # 'tracker --install-completion' completes record's subcommands too
     context_settings={"help_option_names": ["-h", "--help"]},
     rich_markup_mode=None,
 )

@@ -17,7 +17,8 @@ from events.errors import InvalidInput
              "  tracker report --html june.html --as-of 2023-06-30")
 def report(
     ctx: typer.Context,
-    html: Annotated[Path, typer.Option("--html", help="Write the report to this file.", dir_okay=False)],
+    html: Annotated[str, typer.Option("--html", metavar="FILE",
+                                      help="Write the report to this file ('-' for stdout).")],
     as_of: AsOfOption = None,
 ) -> None:
     """Write one self-contained HTML file (no network, opens from an e-mail attachment): the
@@ -25,11 +26,20 @@ def report(
     meeting and party summaries, and the trade indicators."""
     from tracker.report import build, render
 
-    if not html.parent.exists():
-        raise InvalidInput(f"no folder {str(html.parent)!r} to write {html.name!r} in")
+    import sys
+
+    target = Path(html)
+    if html != "-" and target.is_dir():
+        raise InvalidInput(f"--html {html!r} is a folder: name a file")
+    if html != "-" and not target.parent.exists():
+        raise InvalidInput(f"no folder {str(target.parent)!r} to write {target.name!r} in")
     page = render(build(open_tracker(ctx), parse_as_of(as_of)))
-    html.write_text(page, encoding="utf-8")
-    say(f"wrote {html} ({len(page) // 1024} KiB)")
+    if html == "-":
+        sys.stdout.write(page)
+        sys.stdout.flush()
+        return
+    target.write_text(page, encoding="utf-8")
+    say(f"wrote {target} ({len(page) // 1024} KiB)")
 
 
 def datasette_metadata(database: str) -> dict:

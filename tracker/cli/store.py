@@ -46,7 +46,7 @@ def follow(
     resumes from where it was."""
     from eventsourcing.persistence import InterfaceError, OperationalError
 
-    from projections.runner import catch_up, open_views, position
+    from projections.runner import catch_up, open_views
     from events.errors import StoreUnavailable
 
     tracker = open_tracker(ctx)
@@ -67,10 +67,10 @@ def follow(
                     _answers(store(ctx))
                 done = catch_up(tracker, db)
                 if first or lost:
-                    say(f"{'following' if first else 'back on'} {label}: caught up {done} new events,"
-                        f" now at {position(db)}")
+                    say(f"{'following' if first else 'back on'} {label}: caught up {done} new events;"
+                        f" {in_all(db)}")
                 elif done:
-                    say(f"caught up {done} new events, now at {position(db)}")
+                    say(f"caught up {done} new events; {in_all(db)}")
                 first, lost, wait = False, None, 1.0
                 if store(ctx).is_postgres:
                     _follow_notifications(tracker, db, stop_after, expired)
@@ -82,17 +82,23 @@ def follow(
                 away = time.monotonic() - lost[0]
                 if away >= retry_for:
                     raise StoreUnavailable(f"lost the store {label} ({reason}) for {away:.0f} s:"
-                                           f" gave up at {position(db)}") from None
+                                           f" gave up with {in_all(db)}") from None
                 pause = min(wait, retry_for - away)
                 say(f"lost the store ({reason}): retrying in {round(pause, 1):g} s")
                 time.sleep(pause)
                 wait = min(wait * 2, 30.0)
     except KeyboardInterrupt:
         if lost:
-            raise StoreUnavailable(f"lost the store {label} ({lost[1]}): interrupted at {position(db)}") from None
+            raise StoreUnavailable(f"lost the store {label} ({lost[1]}): interrupted with {in_all(db)}") from None
     finally:
         db.close()
-    say(f"stopped at {position(open_views(store(ctx).views))}")
+    say(f"stopped with {in_all(open_views(store(ctx).views))}")
+
+
+def in_all(db) -> str:  # noqa: ANN001
+    """How many events the read models hold (the store's positions count other records too)."""
+    count = db.execute("SELECT count(*) FROM timeline").fetchone()[0]
+    return f"{count} event{'' if count == 1 else 's'} in all"
 
 
 def _answers(s) -> None:  # noqa: ANN001
@@ -121,7 +127,7 @@ def _follow_notifications(tracker, db, stop_after, expired) -> None:  # noqa: AN
             for notification in subscription:
                 if notification.id > position(db):
                     done = catch_up(tracker, db)
-                    say(f"caught up {done} new events, now at {position(db)}")
+                    say(f"caught up {done} new events; {in_all(db)}")
                 if expired():
                     break
         finally:
