@@ -265,11 +265,34 @@ def demo(ctx: typer.Context) -> None:
     emit(meetings, ["meeting_id", "title", "summary", "reported"], Format.table, title="Meetings")
 
 
-@app.command(epilog="Examples:\n\n  tracker schema\n\n  tracker schema DocumentSigned")
+@app.command(epilog="Examples:\n\n  tracker schema\n\n  tracker schema document-signed\n\n"
+             "  tracker schema --json > tracker-event.schema.json")
 def schema(
-    event_type: Annotated[str | None, typer.Argument(help="Only this event type.")] = None,
+    event_type: Annotated[str | None, typer.Argument(
+        help="Only this event type, as 'tracker record' names it (document-signed) or as a line"
+        " does (DocumentSigned).")] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print the JSON Schema of a line of any type.")] = False,
 ) -> None:
-    """Print the JSON Schema of the import format: one object per line, ``type`` names the event."""
+    """The import format: one JSON object per line, whose ``type`` names the event. With no
+    type, lists the types; with one, prints its JSON Schema."""
+    from events import EVENT_TYPES
+    from tracker.cli.output import Format, emit
+    from tracker.cli.record import command_name
     from tracker.schemas import event_schema
 
+    if event_type is None and not json_:
+        rows = [{"type": command_name(name), "line_type": name, "about": _first_sentence(model)}
+                for name, model in EVENT_TYPES.items()]
+        emit(rows, ["type", "line_type", "about"], Format.table, title="Event types ('tracker schema TYPE' for one)")
+        return
+    if event_type is not None:
+        by_command = {command_name(name): name for name in EVENT_TYPES}
+        event_type = by_command.get(event_type, event_type)
     print(json.dumps(event_schema(event_type), indent=2, ensure_ascii=False))
+
+
+def _first_sentence(model: Any) -> str:
+    import inspect
+
+    doc = " ".join(inspect.cleandoc(model.__dict__.get("__doc__") or "").split("\n\n")[0].split())
+    return doc.split(". ")[0].rstrip(".")

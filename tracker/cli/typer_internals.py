@@ -29,7 +29,7 @@ def add_options(command: Any, options: dict[str, tuple[str, str]], callback: Any
     for name, (flag, helptext) in options.items():
         if name not in taken:
             command.params.append(TyperOption(param_decls=[flag, name], default=None, help=helptext,
-                                              expose_value=False, callback=callback))
+                                              expose_value=False, callback=callback, metavar="TEXT"))
 
 
 def command_named(app: typer.Typer, name: str) -> Any:
