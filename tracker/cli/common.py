@@ -97,6 +97,12 @@ def open_tracker(ctx: typer.Context) -> Tracker:
     return opened(lambda: Tracker(store(ctx)), store(ctx))
 
 
+def _database_errors() -> tuple[type[Exception], ...]:
+    from eventsourcing.persistence import DatabaseError  # what eventsourcing makes of SQLite's
+
+    return sqlite3.DatabaseError, DatabaseError
+
+
 def opened(open_store: Any, where: Store) -> Any:
     """``open_store()``, with what stops a store from opening (a folder that cannot be written,
     a file that is not a database) said as 'store unavailable' (exit 6) and what to do."""
@@ -108,11 +114,12 @@ def opened(open_store: Any, where: Store) -> Any:
         raise StoreUnavailable(f"cannot open the store {where.label}: {error.strerror}"
                                f" ({error.filename or where.location}): allow writing there, or name another"
                                " store with --db or $TRACKER_DB") from None
-    except sqlite3.DatabaseError as error:
+    except _database_errors() as error:
         if "not a database" not in str(error) and "malformed" not in str(error):
             raise
-        raise StoreUnavailable(f"cannot open the store {where.label}: {error}: is --db the right file?"
-                               " ('tracker verify' names the damage of a store that was one)") from None
+        remedy = ("'tracker verify' names the damage" if "malformed" in str(error)
+                   else "is it the right file? (--db, $TRACKER_DB)")
+        raise StoreUnavailable(f"cannot open the store {where.label}: {error}: {remedy}") from None
 
 
 def say(message: str) -> None:

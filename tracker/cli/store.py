@@ -19,11 +19,22 @@ class TamperingFound(TrackerError):
 
 @app.command(epilog="Example:\n\n  tracker verify")
 def verify(ctx: typer.Context) -> None:
-    """Check that the stored history was not altered outside the tracker: every event's seal,
-    its place in its stream and its id claim. Names the first event that fails (exit 8)."""
+    """Check that the stored history was not altered outside the tracker: the store file's own
+    integrity (SQLite), every event's seal, its place in its stream and its id claim. Names
+    the first problem found (exit 8)."""
+    from events.errors import StoreUnavailable
+    from tracker.verify import database_problems
     from tracker.verify import verify as check
 
-    report = check(open_tracker(ctx))
+    try:
+        app_ = open_tracker(ctx)
+    except StoreUnavailable as error:
+        if "malformed" not in str(error):
+            raise
+        problems = database_problems(store(ctx).location) or ["the store file is damaged: its events cannot be read"]
+        raise TamperingFound(problems[0] + (f" ({len(problems) - 1} more problems)" if len(problems) > 1 else ""))
+
+    report = check(app_)
     if report.problems:
         more = f" ({len(report.problems) - 1} more problems)" if len(report.problems) > 1 else ""
         raise TamperingFound(f"{report.problems[0]}{more}")
