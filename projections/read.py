@@ -156,6 +156,7 @@ TIMELINE_COLUMNS = [
     "source_address",
     "recorded_at",
     "standing",
+    "note",
 ]
 
 

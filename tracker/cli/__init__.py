@@ -83,6 +83,14 @@ class TrackerGroup(TyperGroup):
             raise
 
     def get_command(self, ctx: Any, name: str) -> Any:
+        from tracker.cli.typer_internals import add_options
+
+        command = self._command(ctx, name)
+        for each in [command, *getattr(command, "commands", {}).values()] if command else []:
+            add_options(each, STORE_OPTIONS, _take_store_option)
+        return command
+
+    def _command(self, ctx: Any, name: str) -> Any:
         if name in self.commands or name not in COMMAND_MODULES:
             return super().get_command(ctx, name)
         import importlib
@@ -91,12 +99,8 @@ class TrackerGroup(TyperGroup):
 
         from tracker.cli.typer_internals import command_named
 
-        from tracker.cli.typer_internals import add_options
-
         module = importlib.import_module(f"tracker.cli.{COMMAND_MODULES[name]}")
         command = get_command(module.record_app) if name == "record" else command_named(app, name)
-        for each in [command, *getattr(command, "commands", {}).values()]:
-            add_options(each, STORE_OPTIONS, _take_store_option)
         self.add_command(command, name)
         return command
 

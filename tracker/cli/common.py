@@ -114,12 +114,14 @@ def opened(open_store: Any, where: Store) -> Any:
         raise StoreUnavailable(f"cannot open the store {where.label}: {error.strerror}"
                                f" ({error.filename or where.location}): allow writing there, or name another"
                                " store with --db or $TRACKER_DB") from None
-    except _database_errors() as error:
-        if "not a database" not in str(error) and "malformed" not in str(error):
+    except (*_database_errors(), StoreUnavailable) as error:
+        said = str(error)
+        if "not a database" not in said and "malformed" not in said:
             raise
-        remedy = ("'tracker verify' names the damage" if "malformed" in str(error)
-                   else "is it the right file? (--db, $TRACKER_DB)")
-        raise StoreUnavailable(f"cannot open the store {where.label}: {error}: {remedy}") from None
+        remedy = "'tracker verify' names the damage" if "malformed" in said else "is it the right file? (--db, $TRACKER_DB)"
+        if not said.startswith("cannot open the store"):
+            said = f"cannot open the store {where.label}: {said}"
+        raise StoreUnavailable(f"{said}: {remedy}") from None
 
 
 def say(message: str) -> None:

@@ -77,7 +77,7 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
     if "fmt" not in signature.parameters:
         raise TypeError(f"{command.__name__} takes no 'fmt' parameter for output_options to fill")
     kept = [p for p in signature.parameters.values() if p.name != "fmt"]
-    names = {p.name for p in OUTPUT_OPTIONS}
+    names = [p.name for p in OUTPUT_OPTIONS]
 
     @functools.wraps(command)
     def listing(*args: Any, **kwargs: Any) -> Any:

@@ -132,7 +132,7 @@ def history(
         for row in rows:
             if not row["source_title"]:
                 row["source_title"] = "(no source)"
-        emit(rows, ["occurred_on", "event_id", "summary", "source_title", "standing"], fmt,
+        emit(rows, ["occurred_on", "event_id", "summary", "note", "source_title", "standing"], fmt,
              title=title + (f" — {header}" if header else ""))
     else:
         emit(rows, HISTORY_COLUMNS, fmt)
@@ -171,6 +171,7 @@ def _history_replayed(ctx: typer.Context, commitment: str, day: date | None, mom
             "source_address": source.get("address"),
             "recorded_at": line.get("recorded_at"),
             "standing": marks.get(f.event_id, "standing"),
+            "note": line.get("note"),
         })
     return rows, f"{status.legal_status} / {status.implementation_status}"
 

@@ -22,9 +22,9 @@ from events.errors import InvalidInput
 record_app = typer.Typer(
     name="record",
     help="Record one fact as an event. One subcommand per event type; see"
-    " 'tracker schema TYPE' for every field.\n\nExample: tracker record document-signed"
-    " --commitment-id xian-2023-visa-exemption --occurred-on 2023-05-17 --instrument agreement"
-    " --source-title 'Akorda press service'",
+    " 'tracker schema TYPE' for every field.\n\nExample: tracker record milestone-reached"
+    " --commitment-id xian-2023-trans-caspian-route --occurred-on 2024-06"
+    " --milestone 'first container train through Aktau' --source-title 'Akorda press service'",
     no_args_is_help=True,
     add_completion=False,  # 'tracker --install-completion' completes record's subcommands too
     context_settings={"help_option_names": ["-h", "--help"]},

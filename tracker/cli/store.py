@@ -42,8 +42,8 @@ def verify(ctx: typer.Context) -> None:
     say(f"verified {report.events} events in {report.streams} streams: intact{unsealed}")
 
 
-@app.command(epilog="Examples:\n\n  tracker --db postgresql://tracker@db.example/tracker follow\n\n"
-             "  tracker follow --interval 5")
+@app.command(epilog="Examples:\n\n  tracker follow\n\n  tracker follow --interval 5\n\n"
+             "On a shared PostgreSQL store: tracker --db postgresql://USER@HOST/DB follow")
 def follow(
     ctx: typer.Context,
     interval: Annotated[float, typer.Option(min=0.05, help="Seconds between polls of a SQLite store.")] = 1.0,
