@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -79,12 +80,12 @@ def test_the_help_example_runs_against_the_demo_store(command, example, demo_sto
         env["TRACKER_NEW_CIPHER_KEY"] = subprocess.run([BIN / "tracker", "keygen"], capture_output=True,
                                                        text=True, check=True).stdout.strip()
     process = subprocess.Popen(["bash", "-euo", "pipefail", "-c", example], cwd=work, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         out, err = process.communicate(timeout=4 if example.startswith(LONG_RUNNING) else 120)
     except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
+        os.killpg(process.pid, signal.SIGINT)  # the example's whole process group: bash and what it started
+        out, err = process.communicate(timeout=60)
         assert example.startswith(LONG_RUNNING), f"{example} did not finish"
         return
     assert process.returncode == 0, f"{example}\n{err}"
