@@ -364,4 +364,4 @@ def test_every_listing_prints_tab_separated_values_and_newline_delimited_json(de
     header = tsv.stdout.splitlines()[0].split("\t")
     assert header == list(array[0]) and len(tsv.stdout.splitlines()) > len(array)
     both = run("--db", demo, command, *args, "--tsv", "--nl")
-    assert both.exit_code == 2 and both.stderr == "tracker: error: choose one of --nl, --tsv\n"
+    assert both.exit_code == 2 and both.stderr == "tracker: error: choose one of --nl and --tsv\n"

@@ -73,7 +73,6 @@ def record_in_chunks(ctx: typer.Context, handle: TextIO, name: str, size: int) -
     for _, fact in parsed_lines(handle, name):  # a bad line stops it before any write
         total += 1
         unsourced += fact.source is None
-    warn_unsourced(unsourced, total)
     handle.seek(0)
     app_ = open_tracker(ctx)
     added = unchanged = recorded_to = 0
@@ -102,6 +101,7 @@ def record_in_chunks(ctx: typer.Context, handle: TextIO, name: str, size: int) -
             if views_caught_up:  # once behind, they catch up on the next command, not once a chunk
                 views_caught_up = catch_up_after_recording(ctx, app_, result)
             bar.update(task, advance=len(chunk))
+    warn_unsourced(unsourced, total)
     return added, unchanged
 
 
@@ -160,7 +160,6 @@ def import_(
             if chunk is None:
                 numbered = list(parsed_lines(handle, name))
                 facts = [fact for _, fact in numbered]
-                warn_unsourced(sum(1 for fact in facts if fact.source is None), len(facts))
                 try:
                     result = record_all(ctx, facts, "importing")
                 except TrackerError as error:
@@ -168,6 +167,7 @@ def import_(
                     if line is not None:
                         error.args = (f"{name}:{line}: {error}",)
                     raise
+                warn_unsourced(sum(1 for fact in facts if fact.source is None), len(facts))
                 added, unchanged = result.added, result.unchanged
             else:
                 added, unchanged = record_in_chunks(ctx, handle, name, chunk)

@@ -57,7 +57,8 @@ def choose(**chosen: bool) -> Format:
     if len(asked) > 1:
         from events.errors import InvalidInput
 
-        raise InvalidInput(f"choose one of {', '.join(FORMAT_OPTIONS[f][0] for f in asked)}")
+        flags = [FORMAT_OPTIONS[f][0] for f in asked]
+        raise InvalidInput(f"choose one of {', '.join(flags[:-1])} and {flags[-1]}")
     return asked[0] if asked else Format.table
 
 
