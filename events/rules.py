@@ -41,7 +41,7 @@ from events import (
     Withdrawn,
     world_period,
 )
-from events.errors import ImpossibleTransition, UnknownEvent
+from events.errors import ImpossibleTransition, InvalidInput, UnknownEvent
 
 # A change to these rules that changes a folded status raises events.rules_version.RULES_VERSION.
 
@@ -137,11 +137,16 @@ def effective_events(events: Iterable[Fact]) -> list[Fact]:
     return list(current.values())
 
 
+class InvalidCorrection(InvalidInput):
+    """A correction naming a field the fact does not have, or a value its model refuses: bad
+    input (exit 2), not a contradiction of what is recorded."""
+
+
 def apply_changes(target: Fact, changes: dict[str, Any]) -> Fact:
     """The target with the corrected fields, validated by its own model."""
     unknown = sorted(set(changes) - set(type(target).model_fields))
     if unknown:
-        raise ImpossibleTransition(
+        raise InvalidCorrection(
             f"{type(target).__name__} has no field {', '.join(unknown)} to correct"
         )
     data = target.model_dump(mode="json")
@@ -153,7 +158,7 @@ def apply_changes(target: Fact, changes: dict[str, Any]) -> Fact:
     except ValueError as error:
         from events.validation import one_line
 
-        raise ImpossibleTransition(f"correction is invalid: {one_line(error)}") from None
+        raise InvalidCorrection(f"correction is invalid: {one_line(error)}") from None
 
 
 @dataclass
@@ -183,6 +188,7 @@ class Status:
     last_change_on: str | None = None
     last_change: str | None = None
     last_event_id: str | None = None
+    legal_event_id: str | None = None  # the fact that set legal_status
     assessment_score: int | None = None
     assessment_on: str | None = None
     assessment_note: str | None = None
@@ -258,7 +264,8 @@ class Status:
         if state in LEGAL_FINAL:
             raise self._impossible(event, f"the commitment was {state} on {self.legal_since}")
         if state not in LEGAL_FROM[type(event)]:
-            raise self._impossible(event, f"it was already {state} on {self.legal_since}")
+            by = f" (recorded fact {self.legal_event_id!r})" if self.legal_event_id else ""
+            raise self._impossible(event, f"it was already {state} on {self.legal_since}{by}")
         if isinstance(event, DocumentSigned):
             self._set_legal(SIGNED, event)
             self.signed_on = event.occurred_on
@@ -283,6 +290,7 @@ class Status:
     def _set_legal(self, state: str, event: Fact) -> None:
         self.legal_status = state
         self.legal_since = event.occurred_on
+        self.legal_event_id = event.event_id
 
     def _suspend_or_resume(self, event: Suspended | Resumed) -> None:
         if event.track == "legal":

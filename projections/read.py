@@ -166,6 +166,7 @@ TIMELINE_COLUMNS = [
     "source_address",
     "recorded_at",
     "standing",
+    "note",
 ]
 
 

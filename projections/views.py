@@ -29,6 +29,7 @@ from events import (
 )
 from events.base import party_label
 from events.rules import COMPLETED, IN_FORCE, NOT_SIGNED, RANK, Status, effective_events
+from projections.read import TIMELINE_COLUMNS
 from projections.schema import TABLES
 
 STANDING = "standing"  # the standing of a fact no later fact corrects or retracts
@@ -86,9 +87,8 @@ TIMELINE_ORDER = ["position", "event_id", "type", "stream", "subject", "occurred
                   "starts_on", "ends_on", "rank", "version", "recorded_at", "summary", "source_title",
                   "source_publisher", "source_published_on", "source_address", "note", "standing", "payload"]
 assert TIMELINE_ORDER == list(TABLES["timeline"]["columns"]), "timeline rows are built in this order"
-# A history is one commitment's timeline rows without their subject (see projections.read.TIMELINE_COLUMNS).
-HISTORY_COLUMNS = ["occurred_on", "event_id", "type", "summary", "source_title", "source_publisher",
-                   "source_published_on", "source_address", "recorded_at", "standing"]
+# A history is one commitment's timeline rows without their subject.
+HISTORY_COLUMNS = [c for c in TIMELINE_COLUMNS if c != "subject"]
 
 _NO_SOURCE: dict[str, Any] = {}
 

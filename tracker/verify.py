@@ -8,6 +8,8 @@ seal, leaves a gap, or leaves a claim without its event.
 
 from __future__ import annotations
 
+import re
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -32,8 +34,56 @@ class Report:
         return not self.problems
 
 
+def _database_errors() -> tuple[type[Exception], ...]:
+    import sqlite3
+
+    from eventsourcing.persistence import DatabaseError
+
+    return sqlite3.DatabaseError, DatabaseError
+
+
+def database_problems(location: str) -> list[str]:
+    """The SQLite store file's own integrity check (``PRAGMA integrity_check``), each problem
+    with the table or index it is in. On PostgreSQL this does not apply: the server checks its
+    pages as it reads them (a damaged page fails the read), and its own deep checks (amcheck)
+    need an extension and take locks, so they are left to its administrator."""
+    import sqlite3
+    from urllib.parse import quote
+
+    try:
+        with closing(sqlite3.connect(f"file:{quote(location)}?mode=ro", uri=True)) as db:
+            found = [row[0] for row in db.execute("PRAGMA integrity_check")]
+            if found == ["ok"]:
+                return []
+            objects = db.execute("SELECT name, tbl_name, rootpage FROM sqlite_master").fetchall()
+    except sqlite3.DatabaseError as error:
+        return [f"the store file is damaged: {error} (SQLite cannot read its structure)"]
+    tables = {name: table for name, table, _ in objects}
+    roots = {f"page {root}": name for name, _, root in objects if root}
+    named_first: list[str] = []
+    problems = []
+    for text in found:
+        for line in text.replace("*** in database main ***", "").strip().splitlines():
+            named = next((n for n in tables if n in line), None) or next(
+                (name for page, name in roots.items() if re.search(rf"\b{page}\b", line)), None)
+            where = "" if named is None else (
+                f" (an index of {tables[named]}: SQLite's REINDEX rebuilds it from the table)" if named != tables[named]
+                else f" (the table {named})")
+            (named_first if named else problems).append(f"the store file is damaged: {line}{where}")
+    return named_first + problems
+
+
 def verify(app: Tracker, page: int = 1000) -> Report:
-    report = Report()
+    store = app.store
+    report = Report(problems=[] if store.is_postgres else database_problems(store.location))
+    try:
+        _check_events(app, report, page)
+    except _database_errors() as error:  # a damaged page of events: what was read so far is reported too
+        report.problems.append(f"the store file is damaged: {error} (its events cannot all be read)")
+    return report
+
+
+def _check_events(app: Tracker, report: Report, page: int) -> None:
     last: dict[UUID, tuple[int, str | None, str]] = {}  # each stream's last version, seal, event id
     claims: dict[UUID, EventIdClaimed] = {}
     expected: dict[UUID, tuple[str, str]] = {}  # the claim each fact should have: its name, digest
@@ -85,4 +135,3 @@ def verify(app: Tracker, page: int = 1000) -> Report:
                 f"event {claim.event_id or '?'!r} in {claim.stream} was claimed but is missing (deleted)"
             )
     report.streams = len(last)
-    return report

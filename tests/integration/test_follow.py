@@ -64,7 +64,7 @@ def test_follow_shows_new_events_live_and_resumes_after_an_interrupt(store_url, 
         follower.send_signal(signal.SIGINT)
         out, err = follower.communicate(timeout=30)
     assert follower.returncode == 0, err
-    assert "stopped at" in err.splitlines()[-1]
+    assert re.fullmatch(r"stopped with \d+ events in all", err.splitlines()[-1])
     tracker(store_url, writer_views, "record", "milestone-reached", "--event-id", "while-away",
             "--commitment-id", "xian-2023-visa-exemption", "--occurred-on", "2023-12",
             "--milestone", "first visa-free arrivals", "--source-title", "MFA")
@@ -165,7 +165,7 @@ def test_follow_rides_out_the_store_going_away_and_resumes_from_where_it_was(thr
     lost = next(line for line in follower.lines if "lost the store (" in line)
     assert re.fullmatch(r"lost the store \(.+\): retrying in 1 s\n", lost), lost
     assert any(line.startswith("back on ") for line in follower.lines), follower.lines
-    assert follower.lines[-1].startswith("stopped at ")
+    assert follower.lines[-1].startswith("stopped with ")
 
 
 def test_follow_gives_up_with_one_line_and_exit_6_when_the_store_stays_away(throwaway_server, tmp_path):
@@ -180,7 +180,7 @@ def test_follow_gives_up_with_one_line_and_exit_6_when_the_store_stays_away(thro
         follower.finish()
     assert code == 6, follower.lines
     label, reached = url.replace("postgres@", ""), caught_up_to(follower)
-    assert re.fullmatch(rf"tracker: error: lost the store {re.escape(label)} \(.+\) for [34] s: gave up at {reached}\n",
+    assert re.fullmatch(rf"tracker: error: lost the store {re.escape(label)} \(.+\) for [34] s: gave up with {reached} events in all\n",
                         follower.lines[-1]), follower.lines
     assert not any("Traceback" in line or "internal error" in line for line in follower.lines)
 
@@ -197,9 +197,9 @@ def test_follow_interrupted_while_the_store_is_away_stops_with_one_line_and_exit
         code = follower.finish()
     assert code == 6, follower.lines
     assert follower.lines[-1].startswith("tracker: error: lost the store "), follower.lines
-    assert follower.lines[-1].endswith(f"interrupted at {caught_up_to(follower)}\n"), follower.lines
+    assert follower.lines[-1].endswith(f"interrupted with {caught_up_to(follower)} events in all\n"), follower.lines
 
 
 def caught_up_to(follower: Follower) -> int:
-    """The position the follower said it had reached when it started."""
-    return int(re.search(r"now at (\d+)", follower.lines[0]).group(1))
+    """How many events the follower said it had when it started."""
+    return int(re.search(r"(\d+) events in all", follower.lines[0]).group(1))

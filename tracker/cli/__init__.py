@@ -46,13 +46,52 @@ COMMAND_MODULES = {
 }
 
 
+# Commands that may make a new store; every other command reads one that exists.
+WRITING_COMMANDS = frozenset({"record", "import", "demo"})
+
+# The store options, taken before the command name or after it (the later one wins).
+DB_HELP = ("Event store: a SQLite file or postgresql://user:pass@host/db"
+           " (default: $TRACKER_DB, else a file in the per-user data folder).")
+VIEWS_HELP = "Read-model SQLite file (default: $TRACKER_VIEWS, else beside the store)."
+STORE_OPTIONS = {"db": ("--db", DB_HELP), "views": ("--views", VIEWS_HELP)}
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        print(f"tracker {version('tracker')}")
+        raise typer.Exit()
+
+
 class TrackerGroup(TyperGroup):
     """Prints every user error as one line on stderr; loads each command's module when asked for."""
 
     def list_commands(self, ctx: Any) -> list[str]:
         return sorted({*super().list_commands(ctx), *COMMAND_MODULES})
 
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        from difflib import get_close_matches
+
+        from tracker.cli.typer_internals import ClickException
+
+        try:
+            return self._click_resolve_command(ctx, args)
+        except ClickException as error:
+            matches = get_close_matches(args[0], self.list_commands(ctx)) if args else []
+            if matches and "No such command" in error.message:
+                error.message = f"{error.message.rstrip('.')}; did you mean {' or '.join(repr(m) for m in matches)}?"
+            raise
+
     def get_command(self, ctx: Any, name: str) -> Any:
+        from tracker.cli.typer_internals import add_options
+
+        command = self._command(ctx, name)
+        for each in [command, *getattr(command, "commands", {}).values()] if command else []:
+            add_options(each, STORE_OPTIONS, _take_store_option)
+        return command
+
+    def _command(self, ctx: Any, name: str) -> Any:
         if name in self.commands or name not in COMMAND_MODULES:
             return super().get_command(ctx, name)
         import importlib
@@ -69,13 +108,17 @@ class TrackerGroup(TyperGroup):
     def main(self, args: Any = None, prog_name: Any = None, **extra: Any) -> Any:
         from typer import Abort, Exit
 
-        from tracker.cli.typer_internals import ClickException
+        from tracker.cli.typer_internals import ClickException, NoArgsIsHelpError
 
         extra.pop("standalone_mode", None)
         try:
             result = super().main(
                 args=args, prog_name=prog_name or "tracker", standalone_mode=False, **extra
             )
+        except NoArgsIsHelpError as error:  # the command's help, as --help shows it, but as an error
+            sys.stdout.flush()
+            sys.stderr.write(error.ctx.get_help() + "\n")
+            sys.exit(2)
         except ClickException as error:
             hint = ""
             ctx = getattr(error, "ctx", None)
@@ -112,35 +155,33 @@ app = typer.Typer(
     " summaries are rebuilt from the events.\n\n"
     "Example: tracker demo\n\n" + EXIT_CODES,
     no_args_is_help=True,
-    add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
     rich_markup_mode=None,
 )
 
 
+def _take_store_option(ctx: Any, param: Any, value: str | None) -> None:
+    """Keep a store option given after the command name; the store is resolved on first use."""
+    if value is not None:
+        ctx.find_root().meta.setdefault(STORE_CHOICE, {})[param.name] = value
+
+
+STORE_CHOICE = "tracker.store_options"
+
+
 @app.callback()
 def options(
     ctx: typer.Context,
-    db: str | None = typer.Option(
-        None,
-        "--db",
-        help="Event store: a SQLite file or postgresql://user:pass@host/db"
-        " (default: $TRACKER_DB, else a file in the per-user data folder).",
-        show_default=False,
-    ),
-    views: str | None = typer.Option(
-        None,
-        "--views",
-        help="Read-model SQLite file (default: $TRACKER_VIEWS, else beside the store).",
-        show_default=False,
-    ),
+    db: str | None = typer.Option(None, STORE_OPTIONS["db"][0], help=DB_HELP, show_default=False),
+    views: str | None = typer.Option(None, STORE_OPTIONS["views"][0], help=VIEWS_HELP, show_default=False),
+    version: bool = typer.Option(False, "--version", "-V", is_eager=True, callback=_version,
+                                 help="Print the version and exit."),
 ) -> None:
     """Track what governments sign and whether it happens."""
-    from projections.views_file import claim
-    from tracker.config import resolve_store
-
-    ctx.obj = resolve_store(db, views)
-    claim(ctx.obj.views, ctx.obj)  # before anything is recorded: a file not ours is refused up front
+    chosen = ctx.meta.setdefault(STORE_CHOICE, {})
+    for name, value in (("db", db), ("views", views)):
+        if value is not None:
+            chosen.setdefault(name, value)
 
 
 __all__ = ["app", "main", "COMMAND_MODULES"]

@@ -66,13 +66,64 @@ def parse_known_at(value: str | None, option: str = "--known-at") -> datetime | 
 
 
 def store(ctx: typer.Context) -> Store:
-    return ctx.find_root().obj
+    """The store the command line names (--db and --views, before or after the command name),
+    resolved on first use. A command that only reads is refused a store that does not exist,
+    rather than making an empty one; a read-model file not ours is refused before anything is
+    recorded."""
+    import os
+
+    from projections.views_file import claim
+    from tracker.cli import STORE_CHOICE, WRITING_COMMANDS
+    from tracker.config import resolve_store
+
+    root = ctx.find_root()
+    if root.obj is None:
+        chosen = root.meta.get(STORE_CHOICE, {})
+        resolved = resolve_store(chosen.get("db"), chosen.get("views"))
+        if (not resolved.is_postgres and not os.path.exists(resolved.location)
+                and root.invoked_subcommand not in WRITING_COMMANDS):
+            raise NoStore(f"no store at {resolved.location}: 'tracker demo' loads an example into it,"
+                          " 'tracker import FILE' or 'tracker record ...' starts one (or name another with --db)")
+        claim(resolved.views, resolved)
+        root.obj = resolved
+    return root.obj
+
+
+class NoStore(StoreUnavailable):
+    """A command that only reads, on a store that does not exist (exit 6); nothing is created."""
 
 
 def open_tracker(ctx: typer.Context) -> Tracker:
     from tracker.application import Tracker
 
-    return Tracker(store(ctx))
+    return opened(lambda: Tracker(store(ctx)), store(ctx))
+
+
+def _database_errors() -> tuple[type[Exception], ...]:
+    from eventsourcing.persistence import DatabaseError  # what eventsourcing makes of SQLite's
+
+    return sqlite3.DatabaseError, DatabaseError
+
+
+def opened(open_store: Any, where: Store) -> Any:
+    """``open_store()``, with what stops a store from opening (a folder that cannot be written,
+    a file that is not a database) said as 'store unavailable' (exit 6) and what to do."""
+    try:
+        return open_store()
+    except OSError as error:  # a folder that cannot be made or written: permissions, read-only, a file in the way
+        if error.strerror is None:
+            raise
+        raise StoreUnavailable(f"cannot open the store {where.label}: {error.strerror}"
+                               f" ({error.filename or where.location}): allow writing there, or name another"
+                               " store with --db or $TRACKER_DB") from None
+    except (*_database_errors(), StoreUnavailable) as error:
+        said = str(error)
+        if "not a database" not in said and "malformed" not in said:
+            raise
+        remedy = "'tracker verify' names the damage" if "malformed" in said else "is it the right file? (--db, $TRACKER_DB)"
+        if not said.startswith("cannot open the store"):
+            said = f"cannot open the store {where.label}: {said}"
+        raise StoreUnavailable(f"{said}: {remedy}") from None
 
 
 def refuse_overwriting_store(ctx: typer.Context, target: str | Path) -> None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, TextIO
 
 import typer
 
-from events.errors import InvalidInput
+from events.errors import InvalidInput, TrackerError
 from tracker.cli import app
 from tracker.cli.common import (
     bulk_work,
@@ -41,6 +41,8 @@ def parsed_lines(stream: TextIO, name: str) -> Iterator[tuple[int, Fact]]:
     from events.validation import one_line
 
     for number, text in enumerate(stream, 1):
+        if number == 1:
+            text = text.removeprefix("\ufeff")  # a byte-order mark, as some editors save UTF-8
         if not text.strip():
             continue
         if len(text) > MAX_LINE:
@@ -78,7 +80,10 @@ def record_in_chunks(ctx: typer.Context, handle: TextIO, name: str, size: int) -
 
     from events.errors import SaveOutcomeUnknown, StoreUnavailable, TrackerError
 
-    total = sum(1 for _ in parsed_lines(handle, name))  # a bad line stops it before any write
+    total = unsourced = 0
+    for _, fact in parsed_lines(handle, name):  # a bad line stops it before any write
+        total += 1
+        unsourced += fact.source is None
     handle.seek(0)
     app_ = open_tracker(ctx)
     added = unchanged = recorded_to = 0
@@ -91,21 +96,47 @@ def record_in_chunks(ctx: typer.Context, handle: TextIO, name: str, size: int) -
                 result = app_.record_many([fact for _, fact in chunk])
             except TrackerError as error:
                 kept = f"lines 1 to {recorded_to} are recorded" if recorded_to else "nothing was recorded"
-                lines_ = f"lines {chunk[0][0]} to {chunk[-1][0]}"
+                line = line_refused(error, chunk)
+                lines_ = f"lines {chunk[0][0]} to {chunk[-1][0]}" if line is None else f"line {line}"
                 if isinstance(error, SaveOutcomeUnknown):
                     error.args = (f"{name}: {lines_} may or may not be recorded: {error.cause}; {kept};"
                                   " importing the file again is safe (what is recorded is skipped)",)
                 else:
                     again = ("import the file again when the store answers" if isinstance(error, StoreUnavailable)
                              else "fix it and import the file again")
-                    error.args = (f"{name}: {lines_}: {error}; {kept} ({again}: what is recorded is skipped)",)
+                    where = f"{name}: {lines_}" if line is None else f"{name}:{line}"
+                    error.args = (f"{where}: {error}; {kept} ({again}: what is recorded is skipped)",)
                 raise
             added, unchanged = added + result.added, unchanged + result.unchanged
             recorded_to = chunk[-1][0]
             if views_caught_up:  # once behind, they catch up on the next command, not once a chunk
                 views_caught_up = catch_up_after_recording(ctx, app_, result)
             bar.update(task, advance=len(chunk))
+    warn_unsourced(unsourced, total)
     return added, unchanged
+
+
+def line_refused(error: Exception, numbered: list[tuple[int, Fact]]) -> int | None:
+    """The line of the fact an error refuses: the one it names by event id, else the first
+    that names the commitment, meeting or event it says is missing."""
+    message = str(error)
+    for number, fact in numbered:
+        if message.startswith(f"{fact.event_id}:"):
+            return number
+    for number, fact in numbered:
+        named = (getattr(fact, field, None) for field in ("commitment_id", "meeting_id", "corrects", "retracts"))
+        if any(name and repr(name) in message for name in named):
+            return number
+    return None
+
+
+def warn_unsourced(unsourced: int, total: int) -> None:
+    """Unsourced lines are imported (older histories have them), with one warning for them all."""
+    from tracker.cli.common import warn
+
+    if unsourced:
+        warn(f"{unsourced} of {total} events have no source: they show '(no source)';"
+             " give each line a \"source\" to say where it comes from")
 
 
 @app.command("import", epilog="Examples:\n\n  tracker import history.jsonl\n\n  cat new.jsonl | tracker import -"
@@ -138,7 +169,16 @@ def import_(
                     raise InvalidInput(f"no file {file!r}")
                 name, handle = path.name, opened.enter_context(path.open(encoding="utf-8"))
             if chunk is None:
-                result = record_all(ctx, read_lines(handle, name), "importing")
+                numbered = list(parsed_lines(handle, name))
+                facts = [fact for _, fact in numbered]
+                try:
+                    result = record_all(ctx, facts, "importing")
+                except TrackerError as error:
+                    line = line_refused(error, numbered)
+                    if line is not None:
+                        error.args = (f"{name}:{line}: {error}",)
+                    raise
+                warn_unsourced(sum(1 for fact in facts if fact.source is None), len(facts))
                 added, unchanged = result.added, result.unchanged
             else:
                 added, unchanged = record_in_chunks(ctx, handle, name, chunk)
@@ -151,7 +191,7 @@ def import_(
              "\n\n  tracker export --with-basis published.jsonl")
 def export(
     ctx: typer.Context,
-    file: Annotated[str | None, typer.Argument(help="Write here instead of stdout.")] = None,
+    file: Annotated[str | None, typer.Argument(help="Write here instead of stdout ('-' for stdout).")] = None,
     with_basis: Annotated[bool, typer.Option(
         "--with-basis", help="End with a line {\"type\": \"Basis\", ...}: the store's position and the moment"
         " of the export, and how many events it holds ('tracker import' skips it).")] = False,
@@ -162,7 +202,7 @@ def export(
 
     from tracker.basis import current_basis
 
-    if file:
+    if file and file != "-":
         refuse_overwriting_store(ctx, file)
     app_ = open_tracker(ctx)
     basis = current_basis(app_, None, None)
@@ -184,12 +224,12 @@ def export(
 
 @contextmanager
 def private_output(file: str | None) -> Iterator[BinaryIO]:
-    """stdout, or a new file readable by its owner only, written beside ``file`` and renamed
+    """stdout (no file, or '-'), or a new file readable by its owner only, written beside ``file`` and renamed
     into place only when complete (removed on failure)."""
     import os
     import tempfile
 
-    if not file:
+    if not file or file == "-":
         try:
             yield sys.stdout.buffer
         finally:
@@ -250,11 +290,34 @@ def demo(ctx: typer.Context) -> None:
     emit(meetings, ["meeting_id", "title", "summary", "reported"], Format.table, title="Meetings")
 
 
-@app.command(epilog="Examples:\n\n  tracker schema\n\n  tracker schema DocumentSigned")
+@app.command(epilog="Examples:\n\n  tracker schema\n\n  tracker schema document-signed\n\n"
+             "  tracker schema --json > tracker-event.schema.json")
 def schema(
-    event_type: Annotated[str | None, typer.Argument(help="Only this event type.")] = None,
+    event_type: Annotated[str | None, typer.Argument(
+        help="Only this event type, as 'tracker record' names it (document-signed) or as a line"
+        " does (DocumentSigned).")] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print the JSON Schema of a line of any type.")] = False,
 ) -> None:
-    """Print the JSON Schema of the import format: one object per line, ``type`` names the event."""
+    """The import format: one JSON object per line, whose ``type`` names the event. With no
+    type, lists the types; with one, prints its JSON Schema."""
+    from events import EVENT_TYPES
+    from tracker.cli.output import Format, emit
+    from tracker.cli.record import command_name
     from tracker.schemas import event_schema
 
+    if event_type is None and not json_:
+        rows = [{"type": command_name(name), "line_type": name, "about": _first_sentence(model)}
+                for name, model in EVENT_TYPES.items()]
+        emit(rows, ["type", "line_type", "about"], Format.table, title="Event types ('tracker schema TYPE' for one)")
+        return
+    if event_type is not None:
+        by_command = {command_name(name): name for name in EVENT_TYPES}
+        event_type = by_command.get(event_type, event_type)
     print(json.dumps(event_schema(event_type), indent=2, ensure_ascii=False))
+
+
+def _first_sentence(model: Any) -> str:
+    import inspect
+
+    doc = " ".join(inspect.cleandoc(model.__dict__.get("__doc__") or "").split("\n\n")[0].split())
+    return doc.split(". ")[0].rstrip(".")

@@ -1,6 +1,6 @@
-"""One way to print any listing: a rich table (default), --json or --csv. Data on stdout.
+"""One way to print any listing: a rich table (default), --json, --nl, --csv or --tsv. Data on stdout.
 
-Every listing command takes its --json and --csv from ``output_options`` and prints with
+Every listing command takes its format options from ``output_options`` and prints with
 ``emit``."""
 
 from __future__ import annotations
@@ -8,10 +8,12 @@ from __future__ import annotations
 import csv
 import functools
 import inspect
+import io
 import os
 import sys
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import Enum
 from typing import Annotated, Any, Sequence
 
@@ -42,38 +44,53 @@ def _escaped(c: str) -> str:
 class Format(str, Enum):
     table = "table"
     json = "json"
+    nl = "nl"
     csv = "csv"
+    tsv = "tsv"
 
 
-def choose(json_: bool, csv_: bool) -> Format:
-    if json_ and csv_:
+# Each format's option, as sqlite-utils names them.
+FORMAT_OPTIONS = {
+    Format.json: ("--json", "Print a JSON array instead of a table."),
+    Format.nl: ("--nl", "Print newline-delimited JSON: one object per line."),
+    Format.csv: ("--csv", "Print CSV instead of a table."),
+    Format.tsv: ("--tsv", "Print tab-separated values instead of a table."),
+}
+
+
+def choose(**chosen: bool) -> Format:
+    """The one format asked for (``json=True``...), else a table."""
+    asked = [Format(name) for name, on in chosen.items() if on]
+    if len(asked) > 1:
         from events.errors import InvalidInput
 
-        raise InvalidInput("choose one of --json and --csv")
-    return Format.json if json_ else Format.csv if csv_ else Format.table
+        flags = [FORMAT_OPTIONS[f][0] for f in asked]
+        raise InvalidInput(f"choose one of {', '.join(flags[:-1])} and {flags[-1]}")
+    return asked[0] if asked else Format.table
 
 
 # The options every listing command shares, last among its options.
 OUTPUT_OPTIONS = [
-    inspect.Parameter("json_", inspect.Parameter.KEYWORD_ONLY, default=False,
-                      annotation=Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]),
-    inspect.Parameter("csv_", inspect.Parameter.KEYWORD_ONLY, default=False,
-                      annotation=Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")]),
+    inspect.Parameter(f"{fmt.value}_", inspect.Parameter.KEYWORD_ONLY, default=False,
+                      annotation=Annotated[bool, typer.Option(flag, help=helptext)])
+    for fmt, (flag, helptext) in FORMAT_OPTIONS.items()
 ]
 
 
 def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Give a listing command the shared --json and --csv options (as sqlite-utils'
-    ``output_options`` decorator does for click): typer reads them from the signature made
-    here, and the command is called with the chosen ``fmt: Format`` instead."""
+    """Give a listing command the shared --json, --nl, --csv and --tsv options (as
+    sqlite-utils' ``output_options`` decorator does for click): typer reads them from the
+    signature made here, and the command is called with the chosen ``fmt: Format`` instead."""
     signature = inspect.signature(command, eval_str=True)
     if "fmt" not in signature.parameters:
         raise TypeError(f"{command.__name__} takes no 'fmt' parameter for output_options to fill")
     kept = [p for p in signature.parameters.values() if p.name != "fmt"]
+    names = [p.name for p in OUTPUT_OPTIONS]
 
     @functools.wraps(command)
-    def listing(*args: Any, json_: bool = False, csv_: bool = False, **kwargs: Any) -> Any:
-        return command(*args, fmt=choose(json_, csv_), **kwargs)
+    def listing(*args: Any, **kwargs: Any) -> Any:
+        chosen = {name.rstrip("_"): kwargs.pop(name, False) for name in names}
+        return command(*args, fmt=choose(**chosen), **kwargs)
 
     listing.__signature__ = signature.replace(parameters=[*kept, *OUTPUT_OPTIONS])  # type: ignore[attr-defined]
     listing.__annotations__ = {p.name: p.annotation for p in listing.__signature__.parameters.values()}  # type: ignore[attr-defined]
@@ -118,26 +135,46 @@ def emit(
     """Print rows in the chosen format: every one of ``columns`` as JSON or CSV, the
     ``table_columns`` (default: the same) as a table titled ``title``, where ``highlight``
     names a boolean column shown in red."""
-    if fmt is Format.json:
+    if fmt in (Format.json, Format.nl):
         import orjson  # json's indenting encoder is pure Python: slow on a large board
 
         sys.stdout.flush()
-        sys.stdout.buffer.write(orjson.dumps(_only(rows, columns), option=orjson.OPT_INDENT_2) + b"\n")
+        if fmt is Format.json:
+            sys.stdout.buffer.write(orjson.dumps(_only(rows, columns), option=orjson.OPT_INDENT_2) + b"\n")
+        else:
+            sys.stdout.buffer.writelines(orjson.dumps(r) + b"\n" for r in _only(rows, columns))
         sys.stdout.buffer.flush()
         return
-    if fmt is Format.csv:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
+    if fmt in (Format.csv, Format.tsv):
+        writer = csv.writer(sys.stdout, lineterminator="\n", dialect="excel-tab" if fmt is Format.tsv else "excel")
         writer.writerow(columns)
         for r in rows:
             writer.writerow([_csv_cell(r.get(c)) for c in columns])
         return
-    from rich import box
+    columns = columns if table_columns is None else table_columns
+    with console_for_stdout() as console:
+        _print_table(console, rows, columns, title, highlight)
+
+
+@contextmanager
+def console_for_stdout() -> Iterator[Any]:
+    """A rich console on stdout. Not on a terminal, what it prints goes out with no trailing
+    spaces (rich pads every line of a table to the console's width)."""
     from rich.console import Console
+
+    if sys.stdout.isatty():
+        yield Console()
+        return
+    console = Console(width=int(os.environ.get("COLUMNS") or 160), file=io.StringIO())
+    yield console
+    sys.stdout.write("".join(line.rstrip() + "\n" for line in console.file.getvalue().splitlines()))
+
+
+def _print_table(console: Any, rows: Sequence[dict[str, Any]], columns: Sequence[str], title: str | None,
+                 highlight: str | None) -> None:
+    from rich import box
     from rich.table import Table
 
-    columns = columns if table_columns is None else table_columns
-    width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS") or 160)
-    console = Console(width=width)
     if not rows:
         console.print(f"{title + ': ' if title else ''}nothing to show")
         return

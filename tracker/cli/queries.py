@@ -132,7 +132,7 @@ def history(
         for row in rows:
             if not row["source_title"]:
                 row["source_title"] = "(no source)"
-        emit(rows, ["occurred_on", "event_id", "summary", "source_title", "standing"], fmt,
+        emit(rows, ["occurred_on", "event_id", "summary", "note", "source_title", "standing"], fmt,
              title=title + (f" — {header}" if header else ""))
     else:
         emit(rows, HISTORY_COLUMNS, fmt)

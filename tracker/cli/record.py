@@ -22,10 +22,11 @@ from events.errors import InvalidInput
 record_app = typer.Typer(
     name="record",
     help="Record one fact as an event. One subcommand per event type; see"
-    " 'tracker schema TYPE' for every field.\n\nExample: tracker record document-signed"
-    " --commitment-id xian-2023-visa-exemption --occurred-on 2023-05-17 --instrument agreement"
-    " --source-title 'Akorda press service'",
+    " 'tracker schema TYPE' for every field.\n\nExample: tracker record milestone-reached"
+    " --commitment-id xian-2023-trans-caspian-route --occurred-on 2024-06"
+    " --milestone 'first container train through Aktau' --source-title 'Akorda press service'",
     no_args_is_help=True,
+    add_completion=False,  # 'tracker --install-completion' completes record's subcommands too
     context_settings={"help_option_names": ["-h", "--help"]},
     rich_markup_mode=None,
 )
@@ -44,6 +45,7 @@ SAMPLES: dict[str, str] = {
     "parties": "KZ",
     "cities": "KZ:Shymkent",
     "stay_days": "30",
+    "superseded_by": "xian-2023-visa-exemption",
     "university": "Al-Farabi Kazakh National University",
     "city": "Almaty",
     "milestone": "first students enrolled",
@@ -52,8 +54,8 @@ SAMPLES: dict[str, str] = {
     "value": "100000000",
     "score": "1",
     "note": "Signed as announced",
-    "corrects": "xian-2023-visa-signed",
-    "retracts": "xian-2023-visa-signed",
+    "corrects": "xian-2023-visa-exemption-signed",
+    "retracts": "xian-2023-visa-exemption-signed",
     "reason": "The report gave the wrong day",
     "changes": "occurred_on=2023-05-18",
     "count": "22",
@@ -62,6 +64,50 @@ SAMPLES: dict[str, str] = {
     "flow": "exports",
     "period": "2023-Q1",
 }
+
+
+# Help for the fields whose model gives none (the models describe what a field is, not how to type it).
+FIELD_HELP = {
+    "note": "Free text kept with the fact (shown in 'tracker history')",
+    "meeting_id": "Stable id of the meeting",
+    "title": "Title, as the source gives it",
+    "place": "Where it took place",
+    "count": "How many documents the source says were signed",
+    "kind": "What kind of commitment (agreement, memorandum, contracts...)",
+    "sector": "Sector it belongs to (mobility, trade, culture...)",
+    "instrument": "Kind of document signed",
+    "procedure": "Which domestic procedure",
+    "max_days_per_period": "Most days of stay in each period",
+    "period_days": "Length of that period in days",
+    "university": "The university that opened the branch",
+    "city": "The city where it opened",
+    "milestone": "The step reached, in a few words",
+    "status": "The new implementation status",
+    "track": "Which track",
+    "superseded_by": "Id of the commitment that replaces it",
+    "value": "Amount of money",
+    "currency": "Currency of the amount",
+    "approximate": "The amount is approximate",
+    "flow": "Which trade flow",
+    "score": "-1 (worse than promised), 0 (as promised) or 1 (better)",
+    "assessor": "Who made the judgement",
+    "corrects": "Event id of the fact to correct (see 'tracker history')",
+    "retracts": "Event id of the fact to withdraw (see 'tracker history')",
+    "reason": "Why, in a sentence",
+}
+
+
+def _metavar(name: str, annotation: Any) -> str:
+    """What to type, as a user reads it (every option is read as text, then validated)."""
+    import decimal
+
+    if annotation is int:
+        return "INTEGER"
+    if annotation is decimal.Decimal:
+        return "NUMBER"
+    if name == "occurred_on" or name.endswith("_on") or name == "period":
+        return "DATE"
+    return "TEXT"
 
 
 def command_name(type_name: str) -> str:
@@ -112,25 +158,33 @@ def _parameters(model: type[Fact]) -> tuple[list[inspect.Parameter], dict[str, A
             continue
         annotation = _base(info.annotation)
         required = info.is_required()
-        helptext = (info.description or "").rstrip(".")
+        helptext = (info.description or FIELD_HELP.get(name, "")).rstrip(".")
         if name == "event_id":
             helptext = "Unique id of this event (default: made from its content, so the same fact recorded again changes nothing)"
             required = False
         if name == "source":
             for part, part_info in Source.model_fields.items():
                 params.append(_option(f"source_{part}", str, f"Source {part.replace('_', ' ')}"
-                                      + (" (required for a sourced event)" if part == "title" else ""), False))
+                                      + (" (required unless --no-source)" if part == "title" else ""), False,
+                                      metavar="DATE" if part.endswith("_on") else "TEXT"))
+            params.append(inspect.Parameter(
+                "no_source", inspect.Parameter.KEYWORD_ONLY, default=False,
+                annotation=Annotated[bool, typer.Option(
+                    "--no-source", help="Record it without a source (it shows '(no source)')")]))
             continue
         if annotation is EntryIntoForceRule:
             params.append(_option("entry_into_force_days", int,
-                                  "Days after the last notification that it enters into force", False))
+                                  "Days after the last notification that it enters into force", False,
+                                  metavar="INTEGER"))
             continue
         if _is_list_of_parties(annotation):
             params.append(_option(LIST_OPTION[name], list[str],
-                                  "COUNTRY or COUNTRY:Institution; repeat for each", required))
+                                  "COUNTRY or COUNTRY:Institution; repeat for each", required,
+                                  metavar="COUNTRY[:INSTITUTION]"))
             continue
         if name == "changes":
-            params.append(_option("change", list[str], "FIELD=VALUE (JSON value or text); repeat", required))
+            params.append(_option("change", list[str], "FIELD=VALUE (JSON value or text); repeat", required,
+                                  metavar="FIELD=VALUE"))
             continue
         if annotation is bool:
             default = info.default if not required else None
@@ -146,13 +200,15 @@ def _parameters(model: type[Fact]) -> tuple[list[inspect.Parameter], dict[str, A
         if choices:
             helptext += (": " if helptext else "One of: ") + ", ".join(str(c) for c in choices)
         kind = int if choices and all(isinstance(c, int) for c in choices) else str
-        params.append(_option(name, kind, helptext, required))
+        metavar = "INTEGER" if kind is int else "CHOICE" if choices else _metavar(name, annotation)
+        params.append(_option(name, kind, helptext, required, metavar=metavar))
     return params, {p.name: p.annotation for p in params}
 
 
-def _option(name: str, kind: Any, helptext: str, required: bool) -> inspect.Parameter:
+def _option(name: str, kind: Any, helptext: str, required: bool, metavar: str = "TEXT") -> inspect.Parameter:
     flag = "--" + name.replace("_", "-")
-    annotation = Annotated[Optional[kind], typer.Option(flag, help=helptext + (" [required]" if required else ""), show_default=False)]
+    annotation = Annotated[Optional[kind], typer.Option(flag, help=helptext + (" [required]" if required else ""),
+                                                        show_default=False, metavar=metavar)]
     return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=None)
 
 
@@ -162,7 +218,7 @@ def line_from_options(model: type[Fact], options: dict[str, Any]) -> dict[str, A
     source = {k.removeprefix("source_"): v for k, v in options.items() if k.startswith("source_") and v is not None}
     list_fields = {LIST_OPTION[f]: f for f in model.model_fields if f in LIST_OPTION}
     for name, value in options.items():
-        if value is None or name.startswith("source_") or value == []:
+        if value is None or name.startswith("source_") or name == "no_source" or value == []:
             continue
         if name in list_fields:
             line[list_fields[name]] = _parties(value, name)
@@ -191,14 +247,52 @@ def content_id(model: type[Fact], line: dict[str, Any]) -> str:
     return f"{command_name(model.__name__)}-{digest(fact)[:12]}"
 
 
+# Each example's values where the shared SAMPLES would not fit the demo history: the
+# commitment whose state the fact can follow, a new id where the demo has one already.
+EXAMPLE_VALUES: dict[str, dict[str, str]] = {
+    "MeetingHeld": {"meeting_id": "astana-2024-state-visit", "occurred_on": "2024-09-02",
+                    "title": "State visit of President Xi Jinping to Kazakhstan"},
+    "CommitmentRegistered": {"commitment_id": "astana-2024-transit-protocol",
+                             "occurred_on": "2024-07-03", "kind": "agreement",
+                             "title": "Protocol on transit of goods"},
+    "DocumentSigned": {"commitment_id": "astana-2024-transit-protocol", "occurred_on": "2024-07-03",
+                       "instrument": "protocol"},
+    "DomesticProcedureCompleted": {"occurred_on": "2023-10-25"},
+    "ProvisionallyApplied": {"commitment_id": "xian-2023-international-road-transport", "occurred_on": "2023-09-01"},
+    "EnteredIntoForce": {"commitment_id": "xian-2023-technical-economic-cooperation", "occurred_on": "2023-12-01"},
+    "VisaExemptionEnteredIntoForce": {"occurred_on": "2023-11-10"},
+    "SisterCityTieEstablished": {"commitment_id": "xian-2023-shymkent-xian-sister-cities"},
+    "UniversityBranchOpened": {"commitment_id": "xian-2023-university-branch-almaty", "occurred_on": "2024-09-01"},
+    "MilestoneReached": {"commitment_id": "xian-2023-trans-caspian-route", "occurred_on": "2024-06",
+                         "milestone": "first container train through Aktau"},
+    "ImplementationStatusChanged": {"commitment_id": "xian-2023-industrialization-investment-plan",
+                                    "occurred_on": "2024"},
+    "Suspended": {"commitment_id": "xian-2023-cultural-centres", "occurred_on": "2024-03", "track": "implementation"},
+    "Resumed": {"commitment_id": "xian-2023-cultural-centres", "occurred_on": "2024-09", "track": "implementation"},
+    "Terminated": {"commitment_id": "xian-2023-joint-statement", "occurred_on": "2025"},
+    "Withdrawn": {"commitment_id": "xian-2023-joint-statement", "occurred_on": "2025"},
+    "Expired": {"commitment_id": "xian-2023-joint-statement", "occurred_on": "2025"},
+    "Superseded": {"commitment_id": "xian-2023-joint-statement", "occurred_on": "2025"},
+    "Lapsed": {"commitment_id": "xian-2023-international-road-transport", "occurred_on": "2025"},
+    "CommercialContractsSigned": {"commitment_id": "xian-2023-export-agreements", "occurred_on": "2023-05"},
+    "Assessed": {"occurred_on": "2024-01-15"},
+}
+# Facts that follow another one the demo does not have: their example records it first.
+EXAMPLE_AFTER = {"DocumentSigned": "CommitmentRegistered", "Resumed": "Suspended"}
+
+
 def example(model: type[Fact]) -> str:
-    """A command that records a valid event of this type (the tests run each one)."""
-    parts = [f"tracker record {command_name(model.__name__)}"]
+    """A command that records a valid event of this type on the demo history (the tests run
+    each one); where it needs a fact the demo lacks, it records that one first."""
+    first = EXAMPLE_AFTER.get(model.__name__)
+    before = f"{example(EVENT_TYPES[first])} && " if first else ""
+    values = {**SAMPLES, **EXAMPLE_VALUES.get(model.__name__, {})}
+    parts = [f"{before}tracker record {command_name(model.__name__)}"]
     for name, info in model.model_fields.items():
         if name in SKIP or name == "event_id" or name == "source" or not info.is_required():
             continue
         flag = LIST_OPTION.get(name, "change" if name == "changes" else name).replace("_", "-")
-        sample = SAMPLES.get(name, "2023-05-17" if "on" in name.split("_") else "example")
+        sample = values.get(name, "2023-05-17" if "on" in name.split("_") else "example")
         if name == "parties":
             parts.append("--party KZ --party CN")
             continue
@@ -225,6 +319,10 @@ def _make_command(model: type[Fact]) -> None:
         from tracker.cli.common import catch_up_after_recording, open_tracker, say
         from events.validation import one_line
 
+        has_source = any(v is not None for k, v in options.items() if k.startswith("source_"))
+        if not has_source and not options.get("no_source"):
+            raise InvalidInput("say where the fact comes from: --source-title (with --source-publisher,"
+                               " --source-published-on, --source-address), or --no-source to record it without one")
         line = line_from_options(model, options)
         try:
             fact = parse_line(line)
@@ -241,7 +339,7 @@ def _make_command(model: type[Fact]) -> None:
     command.__annotations__ = {"ctx": typer.Context, **annotations, "return": None}
     command.__doc__ = first_line
     command.__name__ = command_name(model.__name__).replace("-", "_")
-    record_app.command(command_name(model.__name__), help=first_line,
+    record_app.command(command_name(model.__name__), help=first_line, short_help=first_line,
                        epilog=f"Example:\n\n  {example(model)}")(command)
 
 

@@ -27,7 +27,8 @@ from tracker.cli.common import (
              "  tracker report --html again.html --basis status.html")
 def report(
     ctx: typer.Context,
-    html: Annotated[Path, typer.Option("--html", help="Write the report to this file.", dir_okay=False)],
+    html: Annotated[str, typer.Option("--html", metavar="FILE",
+                                      help="Write the report to this file ('-' for stdout).")],
     as_of: AsOfOption = None,
     known_at: KnownAtOption = None,
     since: Annotated[str | None, typer.Option(
@@ -46,9 +47,15 @@ def report(
     from tracker.basis import current_basis, read_basis
     from tracker.cli.common import parse_known_at
 
-    if not html.parent.exists():
-        raise InvalidInput(f"no folder {str(html.parent)!r} to write {html.name!r} in")
-    refuse_overwriting_store(ctx, html)
+    import sys
+
+    target = Path(html)
+    if html != "-":
+        if target.is_dir():
+            raise InvalidInput(f"--html {html!r} is a folder: name a file")
+        if not target.parent.exists():
+            raise InvalidInput(f"no folder {str(target.parent)!r} to write {target.name!r} in")
+        refuse_overwriting_store(ctx, target)
     app_ = open_tracker(ctx)
     if basis_file is not None:
         if as_of or known_at or since:
@@ -67,8 +74,12 @@ def report(
         if start is not None and start >= basis.known_at_moment:
             raise InvalidInput(f"--since {start.isoformat()} is not before the report's moment {basis.known_at}")
     page = report_on(app_, basis)
-    html.write_text(page, encoding="utf-8")
-    say(f"wrote {html} ({len(page) // 1024} KiB)")
+    if html == "-":
+        sys.stdout.write(page)
+        sys.stdout.flush()
+        return
+    target.write_text(page, encoding="utf-8")
+    say(f"wrote {target} ({len(page) // 1024} KiB)")
 
 
 def report_on(app_: Any, basis: Any) -> str:

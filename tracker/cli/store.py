@@ -19,11 +19,22 @@ class TamperingFound(TrackerError):
 
 @app.command(epilog="Example:\n\n  tracker verify")
 def verify(ctx: typer.Context) -> None:
-    """Check that the stored history was not altered outside the tracker: every event's seal,
-    its place in its stream and its id claim. Names the first event that fails (exit 8)."""
+    """Check that the stored history was not altered outside the tracker: the store file's own
+    integrity (SQLite), every event's seal, its place in its stream and its id claim. Names
+    the first problem found (exit 8)."""
+    from events.errors import StoreUnavailable
+    from tracker.verify import database_problems
     from tracker.verify import verify as check
 
-    report = check(open_tracker(ctx))
+    try:
+        app_ = open_tracker(ctx)
+    except StoreUnavailable as error:
+        if "malformed" not in str(error):
+            raise
+        problems = database_problems(store(ctx).location) or ["the store file is damaged: its events cannot be read"]
+        raise TamperingFound(problems[0] + (f" ({len(problems) - 1} more problems)" if len(problems) > 1 else ""))
+
+    report = check(app_)
     if report.problems:
         more = f" ({len(report.problems) - 1} more problems)" if len(report.problems) > 1 else ""
         raise TamperingFound(f"{report.problems[0]}{more}")
@@ -31,8 +42,8 @@ def verify(ctx: typer.Context) -> None:
     say(f"verified {report.events} events in {report.streams} streams: intact{unsealed}")
 
 
-@app.command(epilog="Examples:\n\n  tracker --db postgresql://tracker@db.example/tracker follow\n\n"
-             "  tracker follow --interval 5")
+@app.command(epilog="Examples:\n\n  tracker follow\n\n  tracker follow --interval 5\n\n"
+             "On a shared PostgreSQL store: tracker --db postgresql://USER@HOST/DB follow")
 def follow(
     ctx: typer.Context,
     interval: Annotated[float, typer.Option(min=0.05, help="Seconds between polls of a SQLite store.")] = 1.0,
@@ -47,7 +58,7 @@ def follow(
     from eventsourcing.persistence import InterfaceError, OperationalError
 
     from events.errors import StoreUnavailable
-    from projections.runner import catch_up, open_views, position
+    from projections.runner import catch_up, open_views
 
     tracker = open_tracker(ctx)
     label = store(ctx).label
@@ -67,10 +78,10 @@ def follow(
                     _answers(store(ctx))
                 done = catch_up(tracker, db)
                 if first or lost:
-                    say(f"{'following' if first else 'back on'} {label}: caught up {done} new events,"
-                        f" now at {position(db)}")
+                    say(f"{'following' if first else 'back on'} {label}: caught up {done} new events;"
+                        f" {in_all(db)}")
                 elif done:
-                    say(f"caught up {done} new events, now at {position(db)}")
+                    say(f"caught up {done} new events; {in_all(db)}")
                 first, lost, wait = False, None, 1.0
                 if store(ctx).is_postgres:
                     _follow_notifications(tracker, db, stop_after, expired)
@@ -82,17 +93,23 @@ def follow(
                 away = time.monotonic() - lost[0]
                 if away >= retry_for:
                     raise StoreUnavailable(f"lost the store {label} ({reason}) for {away:.0f} s:"
-                                           f" gave up at {position(db)}") from None
+                                           f" gave up with {in_all(db)}") from None
                 pause = min(wait, retry_for - away)
                 say(f"lost the store ({reason}): retrying in {round(pause, 1):g} s")
                 time.sleep(pause)
                 wait = min(wait * 2, 30.0)
     except KeyboardInterrupt:
         if lost:
-            raise StoreUnavailable(f"lost the store {label} ({lost[1]}): interrupted at {position(db)}") from None
+            raise StoreUnavailable(f"lost the store {label} ({lost[1]}): interrupted with {in_all(db)}") from None
     finally:
         db.close()
-    say(f"stopped at {position(open_views(store(ctx).views))}")
+    say(f"stopped with {in_all(open_views(store(ctx).views))}")
+
+
+def in_all(db) -> str:  # noqa: ANN001
+    """How many events the read models hold (the store's positions count other records too)."""
+    count = db.execute("SELECT count(*) FROM timeline").fetchone()[0]
+    return f"{count} event{'' if count == 1 else 's'} in all"
 
 
 def _answers(s) -> None:  # noqa: ANN001
@@ -121,7 +138,7 @@ def _follow_notifications(tracker, db, stop_after, expired) -> None:  # noqa: AN
             for notification in subscription:
                 if notification.id > position(db):
                     done = catch_up(tracker, db)
-                    say(f"caught up {done} new events, now at {position(db)}")
+                    say(f"caught up {done} new events; {in_all(db)}")
                 if expired():
                     break
         finally:
