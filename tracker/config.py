@@ -85,13 +85,7 @@ class Store:
             from projections.views_file import refuse_as_store
 
             refuse_as_store(self.location)
-            try:
-                make_private(Path(self.location))
-            except OSError as error:
-                from events.errors import StoreUnavailable
-
-                raise StoreUnavailable(f"cannot make the store {self.location}: {error.strerror}: name a file"
-                                       " in a folder you can write to") from None
+            make_private(Path(self.location))  # a folder that cannot be made: see cli.common.opened
             env.update(
                 PERSISTENCE_MODULE="tracker.persistence:SQLiteFactory",
                 SQLITE_DBNAME=self.location,

@@ -130,11 +130,11 @@ def test_changes_refuse_a_window_that_ends_before_it_starts_or_a_bad_time(histor
 
 
 def test_since_last_starts_where_the_previous_run_on_the_store_ended(db, tmp_path):
+    record(db, tmp_path, KNOWN_IN_JANUARY, BEFORE)
     first = run(*db, "changes", "--since", "last")
     assert first.exit_code == 2
     assert first.stderr == ("tracker: error: no previous 'tracker changes' on this store to start from:"
                             " give a date or time, such as --since 2024-01-01\n")
-    record(db, tmp_path, KNOWN_IN_JANUARY, BEFORE)
     record(db, tmp_path, RECORDED_IN_FEBRUARY, WINDOW)
     ok(*db, "changes", "--since", "2024-01-01", "--until", "2024-01-31")
     assert [r["event_id"] for r in changes(db, "--since", "last", "--until", "2024-02-29") if r["event_id"]] == [

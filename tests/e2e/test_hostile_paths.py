@@ -83,11 +83,12 @@ def test_a_store_named_by_nothing_or_by_a_uri_the_tracker_does_not_speak_is_refu
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_store_behind_a_dangling_link_says_it_cannot_be_made(tmp_path):
+def test_a_store_behind_a_dangling_link_says_it_cannot_be_opened_and_what_to_do(tmp_path):
     (tmp_path / "store.db").symlink_to(tmp_path / "nowhere" / "store.db")
-    result = run("--db", str(tmp_path / "store.db"), "status")
+    result = run("--db", str(tmp_path / "store.db"), "demo")
     assert result.exit_code == 6
-    assert result.stderr.startswith(f"tracker: error: cannot make the store {tmp_path / 'store.db'}: ")
+    assert result.stderr.startswith(f"tracker: error: cannot open the store {tmp_path / 'store.db'}: ")
+    assert result.stderr.endswith("allow writing there, or name another store with --db or $TRACKER_DB\n")
 
 
 def test_reading_the_board_of_an_encrypted_store_takes_its_key_like_every_other_command(tmp_path):

@@ -7,6 +7,7 @@ import pytest
 from events import parse_line
 from events.aggregates import Commitment, EventIdClaimed, IndicatorSeries, Meeting, Stream, project_stream, seal
 from events.errors import AlreadyRegistered, DuplicateEventId, ImpossibleTransition, InvalidInput, UnknownEvent
+from events.rules import InvalidCorrection
 from tests.builders import fact, line, registered
 
 
@@ -168,7 +169,7 @@ def test_a_correction_must_name_a_fact_the_stream_holds():
 
 
 def test_a_correction_that_its_target_cannot_take_is_refused():
-    with pytest.raises(ImpossibleTransition, match="DocumentSigned has no field colour to correct"):
+    with pytest.raises(InvalidCorrection, match="DocumentSigned has no field colour to correct"):
         visa(signed()).append(correction("fix", "visa-signed", colour="red"))
 
 

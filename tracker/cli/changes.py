@@ -74,7 +74,8 @@ def remember_until(s: Store, moment: datetime) -> None:
 
 
 @app.command(
-    epilog="Examples:\n\n  tracker changes --since 2023-05-17\n\n  tracker changes --since last\n\n"
+    epilog="Examples:\n\n  tracker changes --since 2023-05-17\n\n"
+    "  tracker changes --since 2023-05-17 && tracker changes --since last\n\n"
     "  tracker changes --since 2023-05-01 --until 2023-06-01 --party KZ --json"
 )
 @output_options

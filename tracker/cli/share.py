@@ -23,8 +23,8 @@ from tracker.cli.common import (
 
 @app.command(epilog="Examples:\n\n  tracker report --html status.html\n\n"
              "  tracker report --html june.html --as-of 2023-06-30\n\n"
-             "  tracker report --html weekly.html --since status.html\n\n"
-             "  tracker report --html again.html --basis status.html")
+             "  tracker report --html status.html && tracker report --html weekly.html --since status.html\n\n"
+             "  tracker report --html status.html && tracker report --html again.html --basis status.html")
 def report(
     ctx: typer.Context,
     html: Annotated[str, typer.Option("--html", metavar="FILE",
