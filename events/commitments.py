@@ -40,6 +40,9 @@ class EntryIntoForceRule(Value):
 class CommitmentEvent(Fact):
     commitment_id: Identifier = Field(description="Stable id of the commitment")
 
+    def stream_key(self) -> str:
+        return f"{self.stream_kind}:{self.commitment_id}"
+
 
 class CommitmentRegistered(CommitmentEvent):
     """A commitment enters the tracker: what it is, between whom, from which meeting.

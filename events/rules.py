@@ -12,8 +12,8 @@ a resumption with no suspension, anything on a track after its final state.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
-from functools import lru_cache
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Iterable
 
 from events import (

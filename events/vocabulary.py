@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from events.base import ENVELOPE, Fact, Party, Source, world_period
+from events.base import ENVELOPE, Fact
 from events.commitments import (
     Assessed,
     CommercialContractsSigned,
-    CommitmentEvent,
     CommitmentRegistered,
     DocumentSigned,
     DomesticProcedureCompleted,
     EnteredIntoForce,
-    EntryIntoForceRule,
     EventCorrected,
     EventRetracted,
     Expired,
@@ -31,7 +29,7 @@ from events.commitments import (
     Withdrawn,
 )
 from events.indicators import TradeFigureReported
-from events.meetings import DocumentsReported, MeetingEvent, MeetingHeld
+from events.meetings import DocumentsReported, MeetingHeld
 
 EVENT_TYPES: dict[str, type[Fact]] = {
     cls.__name__: cls

@@ -27,13 +27,13 @@ import sqlite_utils
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from events import CommitmentEvent, Fact
-from projections.read import damage
-from projections.runner import FACT_TOPICS_IN_ORDER, catch_up, count_identified, open_views, store_identity, write_rows
-from projections.views import commitment_row, party_rows, standings, stored_id, stream_rows, timeline_row
-from projections.schema import INDEXES
-from projections.views_file import DamagedViews, claim, rebuilding, says_damaged
 from events.errors import StoreUnavailable
 from events.rules import evaluate
+from projections.read import damage
+from projections.runner import FACT_TOPICS_IN_ORDER, catch_up, count_identified, open_views, store_identity, write_rows
+from projections.schema import INDEXES
+from projections.views import commitment_row, party_rows, standings, stored_id, stream_rows, timeline_row
+from projections.views_file import DamagedViews, claim, rebuilding, says_damaged
 
 # Facts projected between commits: the rebuilt file's write-ahead log stays small.
 COMMIT_EVERY = 20_000

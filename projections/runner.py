@@ -28,11 +28,9 @@ from events import (
     MeetingHeld,
     TradeFigureReported,
 )
-from projections.schema import BUILT_BY, INDEXES, READ_MODELS, TABLES, VIEWS, built_here
-from projections.views_file import APPLICATION_ID, DamagedViews, claim, says_damaged
-from projections.files import StoreFiles, make_private
-from projections.files import bind_quickly
 from events.rules import NOT_SIGNED, Status, evaluate, world_key
+from projections.files import StoreFiles, bind_quickly, make_private
+from projections.schema import BUILT_BY, INDEXES, READ_MODELS, TABLES, VIEWS, built_here
 from projections.views import (
     TIMELINE_ORDER,
     amendment,
@@ -45,6 +43,7 @@ from projections.views import (
     stream_rows,
     timeline_row,
 )
+from projections.views_file import APPLICATION_ID, DamagedViews, claim, says_damaged
 
 BATCH = 1000
 # Only facts are projected: the store's other records (event-id claims) are skipped by the query.

@@ -19,8 +19,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
-from projections.files import StoreFiles, refuse_store_as_views, refuse_unless_regular, same_file
 from events.errors import InvalidInput, StoreUnavailable, TrackerError
+from projections.files import StoreFiles, refuse_store_as_views, refuse_unless_regular, same_file
 
 # "Trkv": written in the header of every read-model file (bytes 68-71, big-endian).
 APPLICATION_ID = 0x54726B76

@@ -13,10 +13,8 @@ datastore's ``transaction()`` (SQLite) or ``schema`` and ``get_connection()`` (P
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 from collections.abc import Iterable, Sequence
-from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -27,10 +25,10 @@ from eventsourcing.sqlite import SQLiteFactory as LibrarySQLiteFactory
 from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import BaseModel
 
-from projections.files import bind_quickly
 from events.base import ENVELOPE, Fact, upcast
-from events.fast_models import stored_reader
 from events.errors import StoreUnreadable
+from events.fast_models import stored_reader
+from projections.files import bind_quickly
 from tracker.keys import MARKER_TOPIC, StoreKeyMarked
 
 

@@ -61,7 +61,7 @@ def database_problems(location: str) -> list[str]:
     tables = {name: table for name, table, _ in objects}
     roots = {f"page {root}": name for name, _, root in objects if root}
     named_first: list[str] = []
-    problems = []
+    problems: list[str] = []
     for text in found:
         for line in text.replace("*** in database main ***", "").strip().splitlines():
             named = next((n for n in tables if n in line), None) or next(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-from pathlib import Path
 
 import pytest
 from typer.main import get_command
@@ -146,7 +145,7 @@ def test_a_sqlite_store_needs_no_postgresql_driver_to_record_again(tmp_path):
 
     without_driver = ("import sys; sys.modules['psycopg'] = None; from tracker.cli import main;"
                       f" sys.argv = ['tracker', '--db', {str(tmp_path / 'events.db')!r}, 'demo']; main()")
-    for run_number in (1, 2):  # the second run records into a store that has events
+    for _run in (1, 2):  # the second run records into a store that has events
         done = subprocess.run([sys.executable, "-c", without_driver], capture_output=True, text=True,
                               env={**os.environ, "COLUMNS": "200"})
         assert done.returncode == 0, done.stderr

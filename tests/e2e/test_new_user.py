@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from importlib.resources import files
@@ -316,11 +315,11 @@ def test_importing_unsourced_lines_warns_once_with_their_count(demo, tmp_path):
 
 
 def test_record_help_shows_what_to_type_and_helps_every_option():
-    from events import EVENT_TYPES
-    from tracker.cli.record import command_name
-
     import typer
     from typer.main import get_command
+
+    from events import EVENT_TYPES
+    from tracker.cli.record import command_name
 
     listing = run("record", "--help").stdout
     assert "..." not in listing.split("Commands:")[1]  # no description cut short

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from events import parse_line
+from events.errors import DuplicateEventId, ImpossibleTransition, UnknownCommitment, UnknownEvent, UnknownMeeting
 from tests.builders import fact, line, registered
 from tracker.application import Tracker
-from events.errors import DuplicateEventId, ImpossibleTransition, UnknownCommitment, UnknownEvent, UnknownMeeting
 
 
 def test_given_a_registration_and_a_signing_the_board_shows_it_signed(tracker):
@@ -161,11 +161,11 @@ def test_facts_read_back_from_the_store_give_the_very_lines_they_were_written_as
     finally:
         later.close()
     assert len(read_back) == len(demo) == 26
-    for event_id, fact in read_back.items():
-        fresh = {"type": fact.type, **fact.model_dump(mode="json", exclude_none=True)}
+    for event_id, stored in read_back.items():
+        fresh = {"type": stored.type, **stored.model_dump(mode="json", exclude_none=True)}
         fresh["recorded_at"] = fresh.pop("recorded_at")
-        assert fact.to_line() == fresh == lines[event_id]
-        assert list(fact.to_line()) == list(fresh)
+        assert stored.to_line() == fresh == lines[event_id]
+        assert list(stored.to_line()) == list(fresh)
 
 
 def test_the_notification_ids_of_a_write_are_those_its_records_were_stored_under(tracker):

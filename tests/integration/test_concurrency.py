@@ -28,7 +28,7 @@ def test_eight_processes_recording_500_events_each_on_one_commitment_lose_nothin
         for w in range(PROCESSES)
     ]
     outcomes = [(w.wait(timeout=1200), w.stdout.read(), w.stderr.read()) for w in workers]
-    for code, out, err in outcomes:
+    for code, _out, err in outcomes:
         assert code == 0, err[-2000:]
         assert "locked" not in err
     facts = tracker.history("visa")

@@ -11,8 +11,8 @@ import tempfile
 import unittest
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 from urllib.parse import parse_qs, urlsplit
+from uuid import uuid4
 
 import psycopg
 from eventsourcing.cipher import AESCipher
@@ -26,9 +26,9 @@ from eventsourcing.tests import persistence as library  # its cases by module: p
 from eventsourcing.utils import Environment, get_topic
 from psycopg import sql
 
+from events.errors import StoreUnreadable
 from tests.builders import fact
 from tests.conftest import postgres_url
-from events.errors import StoreUnreadable
 from tracker.persistence import OrjsonTranscoder, PydanticMapper, SQLiteFactory, SQLiteStoreRecorder
 from tracker.postgres import PostgresFactory, PostgresSnapshotRecorder, PostgresStoreRecorder
 

@@ -10,6 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from events import parse_line
+from events.errors import TrackerError
+from events.rules_version import RULES_VERSION
 from projections import read, replay, views
 from projections.rebuild import rebuild
 from projections.runner import catch_up, open_views
@@ -18,8 +20,6 @@ from tests.views import dump
 from tracker import report
 from tracker.application import Tracker
 from tracker.config import resolve_store
-from events.errors import TrackerError
-from events.rules_version import RULES_VERSION
 
 STEPS = [
     ("DocumentSigned", {"instrument": "agreement"}),

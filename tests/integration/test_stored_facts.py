@@ -10,7 +10,7 @@ import pytest
 from eventsourcing.utils import resolve_topic
 
 from bench.history import generate
-from events import FACT_TOPICS, EVENT_TYPES, SisterCityTieEstablished, parse_line
+from events import EVENT_TYPES, FACT_TOPICS, SisterCityTieEstablished, parse_line
 from events.fast_models import stored_reader
 from tests.builders import fact
 

@@ -17,7 +17,6 @@ import pytest
 from typer.testing import CliRunner
 
 from projections.read import QUICK_CHECK_UP_TO
-from projections.runner import catch_up, open_views
 from projections.views_file import rebuilding
 from tests.integration.test_crashes import ROOT, big_history
 from tests.rows import fingerprint

@@ -2,8 +2,8 @@ import pytest
 from pydantic import ValidationError
 
 from events import EVENT_TYPES, UnknownEventType, parse_line
-from tests.builders import line, registered
 from events.validation import one_line
+from tests.builders import line, registered
 
 
 def test_a_registration_line_becomes_its_event_with_parties():

@@ -5,10 +5,10 @@ from datetime import date, datetime, timezone
 import pytest
 
 from events import parse_line
-from tests.builders import fact, registered
 from events.errors import ImpossibleTransition
 from events.rules import evaluate
 from projections.views import board_row
+from tests.builders import fact, registered
 
 
 def history(*facts, binding=True, **fields):

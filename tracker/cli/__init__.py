@@ -105,7 +105,7 @@ class TrackerGroup(TyperGroup):
         self.add_command(command, name)
         return command
 
-    def main(self, args: Any = None, prog_name: Any = None, **extra: Any) -> Any:
+    def main(self, args: Any = None, prog_name: Any = None, **extra: Any) -> Any:  # type: ignore[override]
         from typer import Abort, Exit
 
         from tracker.cli.typer_internals import ClickException, NoArgsIsHelpError

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tracker.config import Store
 from events.errors import InvalidInput, StoreUnavailable
+from tracker.config import Store
 
 if TYPE_CHECKING:
     from tracker.application import Tracker
@@ -99,10 +99,10 @@ def open_tracker(ctx: typer.Context) -> Tracker:
     return opened(lambda: Tracker(store(ctx)), store(ctx))
 
 
-def _database_errors() -> tuple[type[Exception], ...]:
+def _library_database_error() -> type[Exception]:
     from eventsourcing.persistence import DatabaseError  # what eventsourcing makes of SQLite's
 
-    return sqlite3.DatabaseError, DatabaseError
+    return DatabaseError
 
 
 def opened(open_store: Any, where: Store) -> Any:
@@ -116,7 +116,7 @@ def opened(open_store: Any, where: Store) -> Any:
         raise StoreUnavailable(f"cannot open the store {where.label}: {error.strerror}"
                                f" ({error.filename or where.location}): allow writing there, or name another"
                                " store with --db or $TRACKER_DB") from None
-    except (*_database_errors(), StoreUnavailable) as error:
+    except (sqlite3.DatabaseError, _library_database_error(), StoreUnavailable) as error:
         said = str(error)
         if "not a database" not in said and "malformed" not in said:
             raise

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, TextIO
+from typing import IO, TYPE_CHECKING, Annotated, Any, BinaryIO, TextIO
 
 import typer
 
@@ -32,7 +32,7 @@ MAX_LINE = 1_000_000
 BASIS_LINE = "Basis"  # the type of the line 'export --with-basis' ends with
 
 
-def parsed_lines(stream: TextIO, name: str) -> Iterator[tuple[int, Fact]]:
+def parsed_lines(stream: IO[str], name: str) -> Iterator[tuple[int, Fact]]:
     """Each line of a JSON Lines history as its number and its event; InvalidInput names
     the first bad line."""
     import orjson
@@ -59,7 +59,7 @@ def parsed_lines(stream: TextIO, name: str) -> Iterator[tuple[int, Fact]]:
             raise InvalidInput(f"{name}:{number}: {one_line(error)}") from None
 
 
-def read_lines(stream: TextIO, name: str) -> list[Fact]:
+def read_lines(stream: IO[str], name: str) -> list[Fact]:
     """Every line of a JSON Lines history as an event, or InvalidInput naming the first bad line."""
     return [fact for _, fact in parsed_lines(stream, name)]
 

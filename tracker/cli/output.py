@@ -165,9 +165,10 @@ def console_for_stdout() -> Iterator[Any]:
     if sys.stdout.isatty():
         yield Console()
         return
-    console = Console(width=int(os.environ.get("COLUMNS") or 160), file=io.StringIO())
+    buffer = io.StringIO()
+    console = Console(width=int(os.environ.get("COLUMNS") or 160), file=buffer)
     yield console
-    sys.stdout.write("".join(line.rstrip() + "\n" for line in console.file.getvalue().splitlines()))
+    sys.stdout.write("".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines()))
 
 
 def _print_table(console: Any, rows: Sequence[dict[str, Any]], columns: Sequence[str], title: str | None,

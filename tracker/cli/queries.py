@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 import typer
 
+from events.errors import InvalidInput, UnknownCommitment
 from projections.read import BOARD_COLUMNS as BOARD_ROW_COLUMNS
 from projections.read import TIMELINE_COLUMNS
 from tracker.cli import app
@@ -17,7 +18,6 @@ from tracker.cli.common import (
     reading_views,
 )
 from tracker.cli.output import WITH_BASIS_HELP, Format, emit, emit_with_basis, output_options
-from events.errors import InvalidInput, UnknownCommitment
 
 FULL_BOARD_COLUMNS = BOARD_ROW_COLUMNS
 BOARD_COLUMNS = ["commitment", "legal_status", "implementation", "last_change", "next_step", "overdue"]
@@ -67,7 +67,8 @@ def status(
             import json
 
             raise InvalidInput(f"--party {json.dumps(party)} is not an ISO 3166-1 alpha-2 code")
-    filters = dict(party=party, institution=institution, sector=sector, meeting=meeting, overdue_only=overdue)
+    filters: dict[str, Any] = dict(party=party, institution=institution, sector=sector, meeting=meeting,
+                                   overdue_only=overdue)
     if day is None and moment is None:
         from projections import read
 

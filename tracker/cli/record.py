@@ -163,7 +163,7 @@ def _parameters(model: type[Fact]) -> tuple[list[inspect.Parameter], dict[str, A
             helptext = "Unique id of this event (default: made from its content, so the same fact recorded again changes nothing)"
             required = False
         if name == "source":
-            for part, part_info in Source.model_fields.items():
+            for part in Source.model_fields:
                 params.append(_option(f"source_{part}", str, f"Source {part.replace('_', ' ')}"
                                       + (" (required unless --no-source)" if part == "title" else ""), False,
                                       metavar="DATE" if part.endswith("_on") else "TEXT"))
@@ -316,8 +316,8 @@ def _make_command(model: type[Fact]) -> None:
     first_line = (inspect.cleandoc(model.__dict__.get("__doc__") or "")).split("\n\n")[0].replace("\n", " ") or f"Record that {command_name(model.__name__).replace('-', ' ')}."
 
     def command(ctx: typer.Context, **options: Any) -> None:
-        from tracker.cli.common import catch_up_after_recording, open_tracker, say
         from events.validation import one_line
+        from tracker.cli.common import catch_up_after_recording, open_tracker, say
 
         has_source = any(v is not None for k, v in options.items() if k.startswith("source_"))
         if not has_source and not options.get("no_source"):

@@ -44,10 +44,10 @@ def report(
     status board with overdue items highlighted, a timeline chart, histories with sources,
     meeting and party summaries, and the trade indicators. It is stamped with its basis (the
     world date, the recording moment and the store's position) so that it can be made again."""
+    import sys
+
     from tracker.basis import current_basis, read_basis
     from tracker.cli.common import parse_known_at
-
-    import sys
 
     target = Path(html)
     if html != "-":

@@ -32,7 +32,7 @@ def verify(ctx: typer.Context) -> None:
         if "malformed" not in str(error):
             raise
         problems = database_problems(store(ctx).location) or ["the store file is damaged: its events cannot be read"]
-        raise TamperingFound(problems[0] + (f" ({len(problems) - 1} more problems)" if len(problems) > 1 else ""))
+        raise TamperingFound(problems[0] + (f" ({len(problems) - 1} more problems)" if len(problems) > 1 else "")) from None
 
     report = check(app_)
     if report.problems:

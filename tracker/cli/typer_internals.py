@@ -35,6 +35,6 @@ def add_options(command: Any, options: dict[str, tuple[str, str]], callback: Any
 def command_named(app: typer.Typer, name: str) -> Any:
     """The click command of ``app``'s registered command called ``name``."""
     info = next(i for i in app.registered_commands
-                if (i.name or get_command_name(i.callback.__name__)) == name)
+                if (i.name or get_command_name(getattr(i.callback, "__name__", ""))) == name)
     return get_command_from_info(info, pretty_exceptions_short=app.pretty_exceptions_short,
                                  rich_markup_mode=app.rich_markup_mode)
