@@ -327,8 +327,23 @@ def test_every_listing_command_and_no_other_ends_with_the_same_json_and_csv_opti
     assert offering == set(LISTINGS)
     for name in LISTINGS:
         command = _every_command_loaded().commands[name]
-        options = [p for p in command.params if p.name not in ("db", "views")]  # the store options come last
+        options = [p for p in command.params if p.name not in ("db", "views", "with_basis")]  # these come last
         assert [(p.opts, p.help) for p in options[-4:]] == shared
+
+
+@pytest.mark.parametrize("name", sorted(LISTINGS))
+def test_every_listing_stamped_with_its_basis_gives_the_same_rows_and_the_store_position(db, name):
+    assert run("--db", db, "demo").exit_code == 0
+    plain = run("--db", db, name, *LISTINGS[name], "--json")
+    stamped = run("--db", db, name, *LISTINGS[name], "--json", "--with-basis")
+    assert plain.exit_code == stamped.exit_code == 0, stamped.stderr
+    answer = json.loads(stamped.stdout)
+    rows = json.loads(plain.stdout)
+    for row in [*rows, *answer["rows"]]:
+        row.pop("recorded_at", None)  # changes: each run's own moment is not in the rows' facts
+    assert answer["rows"] == rows
+    assert answer["basis"]["position"] == 53  # the demo's 26 facts, their 26 claims, the key marker
+    assert set(answer["basis"]) == {"as_of", "today", "known_at", "position", "since"}
 
 
 @pytest.mark.parametrize("name", sorted(LISTINGS))

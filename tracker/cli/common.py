@@ -240,14 +240,18 @@ def fresh_views(ctx: typer.Context) -> Path:
 
 
 @contextmanager
-def reading_views(ctx: typer.Context) -> Iterator[sqlite3.Connection]:
-    """The read models, up to date, for queries; a file found damaged while they run is named, with the remedy."""
+def reading_views(ctx: typer.Context, as_of: date | None = None) -> Iterator[sqlite3.Connection]:
+    """The read models, up to date, for queries; a file found damaged while they run is named, with the remedy.
+    The answer's basis is their position (and ``as_of``, the world date the query asks about)."""
     from projections import read
     from projections.views_file import DamagedViews, says_damaged
+    from tracker.cli.output import note_basis
 
     path = fresh_views(ctx)
     try:
         with read.connect(path) as db:
+            note_basis(db.execute("SELECT MIN(position) FROM positions").fetchone()[0] or 0,
+                       as_of=as_of.isoformat() if as_of else None)
             yield db
     except sqlite3.DatabaseError as error:
         if says_damaged(error):

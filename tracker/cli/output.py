@@ -70,6 +70,10 @@ def choose(**chosen: bool) -> Format:
 
 
 # The options every listing command shares, last among its options.
+WITH_BASIS_HELP = ("Stamp the answer with its basis (world date, recording moment, store position):"
+                   " JSON becomes {\"basis\": ..., \"rows\": [...]}; a table or CSV is followed by it on stderr.")
+WITH_BASIS_OPTION = inspect.Parameter("with_basis", inspect.Parameter.KEYWORD_ONLY, default=False,
+                                      annotation=Annotated[bool, typer.Option("--with-basis", help=WITH_BASIS_HELP)])
 OUTPUT_OPTIONS = [
     inspect.Parameter(f"{fmt.value}_", inspect.Parameter.KEYWORD_ONLY, default=False,
                       annotation=Annotated[bool, typer.Option(flag, help=helptext)])
@@ -77,22 +81,42 @@ OUTPUT_OPTIONS = [
 ]
 
 
+# What the listing being printed was computed from, noted by whatever computed it (the
+# read models' position, or a replay's), and whether it was asked for (--with-basis).
+_basis: dict[str, Any] = {"wanted": False, "basis": None}
+
+
+def note_basis(position: int, as_of: str | None = None, today: str | None = None, known_at: str | None = None) -> None:
+    """Note the basis of the answer being computed: the store's position it reflects, the
+    world date asked for, the day overdue is judged on and the recording moment (now)."""
+    from datetime import date, datetime, timezone
+
+    _basis["basis"] = {"as_of": as_of, "today": today or as_of or date.today().isoformat(),
+                       "known_at": known_at or datetime.now(timezone.utc).isoformat(), "position": position,
+                       "since": None}
+
+
 def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Give a listing command the shared --json, --nl, --csv and --tsv options (as
-    sqlite-utils' ``output_options`` decorator does for click): typer reads them from the
-    signature made here, and the command is called with the chosen ``fmt: Format`` instead."""
+    sqlite-utils' ``output_options`` decorator does for click), and --with-basis unless the
+    command stamps its basis itself: typer reads them from the signature made here, and the
+    command is called with the chosen ``fmt: Format`` instead."""
     signature = inspect.signature(command, eval_str=True)
     if "fmt" not in signature.parameters:
         raise TypeError(f"{command.__name__} takes no 'fmt' parameter for output_options to fill")
     kept = [p for p in signature.parameters.values() if p.name != "fmt"]
     names = [p.name for p in OUTPUT_OPTIONS]
+    stamps_itself = "with_basis" in signature.parameters
+    added = OUTPUT_OPTIONS if stamps_itself else [*OUTPUT_OPTIONS, WITH_BASIS_OPTION]
 
     @functools.wraps(command)
     def listing(*args: Any, **kwargs: Any) -> Any:
         chosen = {name.rstrip("_"): kwargs.pop(name, False) for name in names}
+        if not stamps_itself:
+            _basis["wanted"] = kwargs.pop("with_basis", False)
         return command(*args, fmt=choose(**chosen), **kwargs)
 
-    listing.__signature__ = signature.replace(parameters=[*kept, *OUTPUT_OPTIONS])  # type: ignore[attr-defined]
+    listing.__signature__ = signature.replace(parameters=[*kept, *added])  # type: ignore[attr-defined]
     listing.__annotations__ = {p.name: p.annotation for p in listing.__signature__.parameters.values()}  # type: ignore[attr-defined]
     return listing
 
@@ -134,7 +158,13 @@ def emit(
 ) -> None:
     """Print rows in the chosen format: every one of ``columns`` as JSON or CSV, the
     ``table_columns`` (default: the same) as a table titled ``title``, where ``highlight``
-    names a boolean column shown in red."""
+    names a boolean column shown in red. Stamped with the basis noted for it when
+    --with-basis asked for one (see ``note_basis``)."""
+    if _basis["wanted"] and _basis["basis"] is not None:
+        _basis["wanted"] = False
+        emit_with_basis(rows, columns, fmt, _basis["basis"], table_columns=table_columns, title=title,
+                        highlight=highlight)
+        return
     if fmt in (Format.json, Format.nl):
         import orjson  # json's indenting encoder is pure Python: slow on a large board
 
@@ -243,9 +273,6 @@ def _print_blocks(console: Any, rows: Sequence[dict[str, Any]], cells: list[list
             block.add_row(label, cell)
         console.print(Padding(block, (0, 0, 0, 2)))
 
-
-WITH_BASIS_HELP = ("Stamp the answer with its basis (world date, recording moment, store position):"
-                   " JSON becomes {\"basis\": ..., \"rows\": [...]}; a table or CSV is followed by it on stderr.")
 
 
 def emit_with_basis(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: Format, basis: dict[str, Any],

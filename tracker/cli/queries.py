@@ -17,7 +17,7 @@ from tracker.cli.common import (
     parse_known_at,
     reading_views,
 )
-from tracker.cli.output import WITH_BASIS_HELP, Format, emit, emit_with_basis, output_options
+from tracker.cli.output import WITH_BASIS_HELP, Format, emit, emit_with_basis, note_basis, output_options
 
 FULL_BOARD_COLUMNS = BOARD_ROW_COLUMNS
 BOARD_COLUMNS = ["commitment", "legal_status", "implementation", "last_change", "next_step", "overdue"]
@@ -125,7 +125,10 @@ def history(
     else:
         from projections import replay
 
-        rows, state = replay.history(commitment, open_tracker(ctx).history(commitment), as_of=day, known_at=moment)
+        tracker_app = open_tracker(ctx)
+        note_basis(tracker_app.recorder.max_notification_id() or 0, as_of=day.isoformat() if day else None,
+                   known_at=moment.isoformat() if moment else None)
+        rows, state = replay.history(commitment, tracker_app.history(commitment), as_of=day, known_at=moment)
         header = f"{state.legal_status} / {state.implementation_status}"
     if fmt.value == "table":
         title = f"History of {commitment}" + (f" as of {day}" if day else "") + (
@@ -166,9 +169,9 @@ def parties(
     A row with an empty institution is the country's total."""
     from projections import read
 
-    today = parse_as_of(as_of) or date.today()
-    with reading_views(ctx) as db:
-        rows = read.parties(db, today)
+    day = parse_as_of(as_of)
+    with reading_views(ctx, as_of=day) as db:
+        rows = read.parties(db, day or date.today())
     emit(rows, ["country", "institution", "commitments", "signed", "in_force", "completed", "overdue"],
          fmt, title="Parties")
 
