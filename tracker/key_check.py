@@ -8,9 +8,6 @@ store through the event library, so it reads the marker of a SQLite store direct
 from __future__ import annotations
 
 import binascii
-import hashlib
-import hmac
-import json
 import os
 import sqlite3
 from base64 import b64decode
@@ -46,6 +43,9 @@ def valid_key(variable: str) -> str | None:
 
 def check_value(key: bytes) -> str:
     """What a store's marker keeps of its key: an HMAC of a fixed label under it."""
+    import hashlib  # here: loading OpenSSL would cost every read of the board 4 ms
+    import hmac
+
     return hmac.new(key, CHECK_LABEL, hashlib.sha256).hexdigest()
 
 
@@ -76,6 +76,8 @@ def check_sqlite_store(location: str, variable: str) -> None:
         return
     if row is None:
         return
+    import json
+
     marker = json.loads(row[0])
     fits = not marker["encrypted"] or (key is not None and check_value(b64decode(key)) == marker["check"])
     judge(marker["encrypted"], fits, key is not None, variable)
