@@ -7,10 +7,8 @@ store through the event library, so it reads the marker of a SQLite store direct
 
 from __future__ import annotations
 
-import binascii
 import os
 import sqlite3
-from base64 import b64decode
 from urllib.parse import quote
 from uuid import UUID
 
@@ -32,6 +30,9 @@ def valid_key(variable: str) -> str | None:
     value = os.environ.get(variable)
     if not value:
         return None
+    import binascii  # here: a read of the board with no key set needs neither
+    from base64 import b64decode
+
     try:
         size = len(b64decode(value.strip(), validate=True))
     except (binascii.Error, ValueError):
@@ -79,5 +80,7 @@ def check_sqlite_store(location: str, variable: str) -> None:
     import json
 
     marker = json.loads(row[0])
+    from base64 import b64decode
+
     fits = not marker["encrypted"] or (key is not None and check_value(b64decode(key)) == marker["check"])
     judge(marker["encrypted"], fits, key is not None, variable)
