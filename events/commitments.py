@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from events.base import (
     CountryCode,
@@ -31,10 +31,59 @@ InstrumentType = Literal[
 ]
 
 
-class EntryIntoForceRule(Value):
-    """How entry into force follows the parties' notifications."""
+ProcedureStep = Literal[
+    "government approval",
+    "lower chamber approved",
+    "upper chamber approved",
+    "standing committee decision",
+    "law signed",
+    "decree",
+    "published",
+    "promulgated",
+    "notification sent",
+    "other",
+]
+# The steps that complete a party's domestic procedure when the instrument's rule names none.
+COMPLETING_STEPS = ("law signed", "decree", "promulgated", "notification sent")
 
-    days_after_last_notification: int = Field(ge=0, le=3650)
+# Whether an instrument of each type binds its parties, when its signing does not say.
+BINDING_INSTRUMENTS = {"agreement": True, "treaty": True, "protocol": True, "memorandum": False,
+                       "joint statement": False, "plan": False, "programme": False}
+
+
+class EntryIntoForceRule(Value):
+    """How entry into force follows the parties' domestic procedures."""
+
+    days_after_last_notification: int | None = Field(
+        default=None, ge=0, le=3650,
+        description="Days after the last party completes its procedure that the instrument enters into force",
+    )
+    completed_by: list[ProcedureStep] | None = Field(
+        default=None, min_length=1, max_length=10,
+        description="The domestic procedure steps that complete a party's procedure"
+        f" (default: {', '.join(COMPLETING_STEPS)})",
+    )
+
+    @model_validator(mode="after")
+    def _says_something(self) -> EntryIntoForceRule:
+        if self.days_after_last_notification is None and self.completed_by is None:
+            raise ValueError("an entry into force rule needs days_after_last_notification or completed_by")
+        return self
+
+    def completing_steps(self) -> tuple[str, ...]:
+        return tuple(self.completed_by) if self.completed_by else COMPLETING_STEPS
+
+
+InstrumentId = Annotated[
+    Identifier,
+    Field(description="Which instrument of the commitment this is about (absent: the only one,"
+          " or the latest signed before it)", examples=["astana-2024-agreement"]),
+]
+
+
+def on_instrument(fact: Any) -> str:
+    """How a history line names the instrument a legal fact is about, when it names one."""
+    return f" ({fact.instrument_id})" if fact.instrument_id else ""
 
 
 class CommitmentEvent(Fact):
@@ -82,11 +131,21 @@ class DocumentSigned(CommitmentEvent):
     instrument: InstrumentType
     signatories: list[Party] = Field(default_factory=list, max_length=50)
     place: Text | None = None
+    instrument_id: InstrumentId | None = None
+    binding: bool | None = Field(
+        default=None,
+        description="Whether this instrument binds its parties (default: the commitment's for its first"
+        " instrument; for a later one, from the instrument type: agreement, treaty, protocol bind)",
+    )
+    entry_into_force: EntryIntoForceRule | None = Field(
+        default=None, description="This instrument's own entry into force rule"
+    )
 
     def summary(self) -> str:
         where = f" in {self.place}" if self.place else ""
         what = "document" if self.instrument == "other" else self.instrument
-        return f"{what} signed{where}"
+        named = f" ({self.instrument_id})" if self.instrument_id else ""
+        return f"{what}{named} signed{where}"
 
 
 class DomesticProcedureCompleted(CommitmentEvent):
@@ -94,23 +153,42 @@ class DomesticProcedureCompleted(CommitmentEvent):
 
     party: CountryCode
     procedure: Literal["ratification", "approval", "decree", "notification"]
+    instrument_id: InstrumentId | None = None
 
     def summary(self) -> str:
-        return f"{self.party}: {self.procedure} completed"
+        return f"{self.party}: {self.procedure} completed{on_instrument(self)}"
+
+
+class DomesticProcedureStepTaken(CommitmentEvent):
+    """A party took one step of its domestic procedure: a chamber's vote, the law signed, a notification.
+
+    The instrument's entry into force rule says which steps complete the party's procedure;
+    the others are progress."""
+
+    party: CountryCode
+    step: ProcedureStep = Field(description="Which step (see the instrument's rule for those that complete it)")
+    instrument_id: InstrumentId | None = None
+
+    def summary(self) -> str:
+        return f"{self.party}: {self.step}{on_instrument(self)}"
 
 
 class ProvisionallyApplied(CommitmentEvent):
     """The instrument is applied provisionally, before entry into force."""
 
+    instrument_id: InstrumentId | None = None
+
     def summary(self) -> str:
-        return "provisionally applied"
+        return f"provisionally applied{on_instrument(self)}"
 
 
 class EnteredIntoForce(CommitmentEvent):
     """The instrument entered into force."""
 
+    instrument_id: InstrumentId | None = None
+
     def summary(self) -> str:
-        return "entered into force"
+        return f"entered into force{on_instrument(self)}"
 
 
 class VisaExemptionEnteredIntoForce(CommitmentEvent):
@@ -119,9 +197,10 @@ class VisaExemptionEnteredIntoForce(CommitmentEvent):
     stay_days: int = Field(gt=0, le=3650, description="Days of stay without a visa")
     max_days_per_period: int | None = Field(default=None, gt=0, le=3650)
     period_days: int | None = Field(default=None, gt=0, le=3650)
+    instrument_id: InstrumentId | None = None
 
     def summary(self) -> str:
-        return f"visa exemption in force ({self.stay_days}-day stays)"
+        return f"visa exemption in force ({self.stay_days}-day stays){on_instrument(self)}"
 
 
 class SisterCityTieEstablished(CommitmentEvent):
@@ -169,62 +248,103 @@ class ImplementationStatusChanged(CommitmentEvent):
 Track = Literal["legal", "implementation"]
 
 
-class Suspended(CommitmentEvent):
+class TrackEvent(CommitmentEvent):
+    track: Track
+    instrument_id: InstrumentId | None = None
+
+    @model_validator(mode="after")
+    def _instrument_on_the_legal_track(self) -> TrackEvent:
+        if self.instrument_id is not None and self.track != "legal":
+            raise ValueError("instrument_id names an instrument's legal track: use it with track legal")
+        return self
+
+
+class Suspended(TrackEvent):
     """The legal or implementation track was suspended."""
 
-    track: Track
-
     def summary(self) -> str:
-        return f"{self.track} track suspended"
+        return f"{self.track} track suspended{on_instrument(self)}"
 
 
-class Resumed(CommitmentEvent):
+class Resumed(TrackEvent):
     """A suspended track resumed."""
 
-    track: Track
-
     def summary(self) -> str:
-        return f"{self.track} track resumed"
+        return f"{self.track} track resumed{on_instrument(self)}"
 
 
 class Terminated(CommitmentEvent):
     """The instrument was terminated (final)."""
 
+    instrument_id: InstrumentId | None = None
+
     def summary(self) -> str:
-        return "terminated"
+        return f"terminated{on_instrument(self)}"
 
 
 class Withdrawn(CommitmentEvent):
     """A party withdrew (final)."""
 
     party: CountryCode
+    instrument_id: InstrumentId | None = None
 
     def summary(self) -> str:
-        return f"{self.party} withdrew"
+        return f"{self.party} withdrew{on_instrument(self)}"
 
 
 class Expired(CommitmentEvent):
     """The instrument expired (final)."""
 
+    instrument_id: InstrumentId | None = None
+
     def summary(self) -> str:
-        return "expired"
+        return f"expired{on_instrument(self)}"
 
 
 class Superseded(CommitmentEvent):
     """The instrument was superseded by another (final)."""
 
     superseded_by: Identifier | None = None
+    instrument_id: InstrumentId | None = None
 
     def summary(self) -> str:
         by = f" by {self.superseded_by}" if self.superseded_by else ""
-        return f"superseded{by}"
+        return f"superseded{by}{on_instrument(self)}"
 
 
 class Lapsed(CommitmentEvent):
     """The instrument lapsed without entering into force (final)."""
 
+    instrument_id: InstrumentId | None = None
+
     def summary(self) -> str:
-        return "lapsed without entering into force"
+        return f"lapsed without entering into force{on_instrument(self)}"
+
+
+InstrumentRelation = Literal["follows up", "implements", "amends", "supersedes", "terminates"]
+
+
+class InstrumentsRelated(CommitmentEvent):
+    """One of the commitment's instruments follows up, implements, amends, supersedes or terminates
+    another (superseding or terminating ends the other instrument, not the commitment)."""
+
+    instrument_id: Identifier = Field(description="The instrument that relates to the other (see its DocumentSigned)")
+    relation: InstrumentRelation
+    other_instrument_id: Identifier = Field(description="The instrument it follows up, implements, amends,"
+                                            " supersedes or terminates")
+
+    def summary(self) -> str:
+        return f"{self.instrument_id} {self.relation} {self.other_instrument_id}"
+
+
+class CommitmentsRelated(CommitmentEvent):
+    """This commitment implements, or is related to, another one (which may not be recorded yet)."""
+
+    relation: Literal["implements", "related to"]
+    other_commitment_id: Identifier = Field(description="The other commitment's id (it need not be recorded yet)")
+
+    def summary(self) -> str:
+        return f"{self.relation} commitment {self.other_commitment_id}"
 
 
 class CommercialContractsSigned(CommitmentEvent):

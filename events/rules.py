@@ -20,14 +20,17 @@ from events import (
     Assessed,
     CommercialContractsSigned,
     CommitmentRegistered,
+    CommitmentsRelated,
     DocumentSigned,
     DomesticProcedureCompleted,
+    DomesticProcedureStepTaken,
     EnteredIntoForce,
     EventCorrected,
     EventRetracted,
     Expired,
     Fact,
     ImplementationStatusChanged,
+    InstrumentsRelated,
     Lapsed,
     MilestoneReached,
     ProvisionallyApplied,
@@ -41,6 +44,7 @@ from events import (
     Withdrawn,
     world_period,
 )
+from events.commitments import BINDING_INSTRUMENTS, COMPLETING_STEPS
 from events.errors import ImpossibleTransition, InvalidInput, UnknownEvent
 
 # A change to these rules that changes a folded status raises events.rules_version.RULES_VERSION.
@@ -66,6 +70,7 @@ _ENDABLE = {NOT_SIGNED, SIGNED, DOMESTIC, PROVISIONAL, IN_FORCE, SUSPENDED}
 LEGAL_FROM: dict[type, set[str]] = {
     DocumentSigned: {NOT_SIGNED},
     DomesticProcedureCompleted: _BEFORE_FORCE,
+    DomesticProcedureStepTaken: _BEFORE_FORCE,
     ProvisionallyApplied: {NOT_SIGNED, SIGNED, DOMESTIC},
     EnteredIntoForce: _BEFORE_FORCE,
     VisaExemptionEnteredIntoForce: _BEFORE_FORCE,
@@ -92,6 +97,9 @@ RANK: dict[type, int] = {
     DocumentSigned: 1,
     CommercialContractsSigned: 2,
     DomesticProcedureCompleted: 2,
+    DomesticProcedureStepTaken: 2,
+    InstrumentsRelated: 2,
+    CommitmentsRelated: 2,
     ProvisionallyApplied: 3,
     EnteredIntoForce: 4,
     VisaExemptionEnteredIntoForce: 4,
@@ -195,6 +203,13 @@ class Status:
     events: int = 0
     unsourced: int = 0
     last_key: tuple[str, int, int] | None = None
+    # The instruments that carry the commitment, in the order they were signed (see
+    # ``_instrument``); the legal fields above mirror the current one's (``_mirror``).
+    instruments: list[dict[str, Any]] = field(default_factory=list)
+    instrument_id: str | None = None  # the current instrument's, when it has one
+    registered_binding: bool = False
+    registered_rule: dict[str, Any] | None = None
+    related_commitments: list[dict[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -202,7 +217,9 @@ class Status:
     def clone(self) -> Status:
         """A copy that can be folded on without touching this one (apply only replaces
         fields, except ``procedures``, which it fills in place)."""
-        return replace(self, procedures=dict(self.procedures))
+        return replace(self, procedures=dict(self.procedures),
+                       instruments=[_copy_instrument(i) for i in self.instruments],
+                       related_commitments=list(self.related_commitments))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Status:
@@ -228,9 +245,15 @@ class Status:
             self.assessment_on = event.occurred_on
             self.assessment_note = event.note
             return
+        if isinstance(event, CommitmentsRelated):
+            self.related_commitments.append(
+                {"relation": event.relation, "commitment_id": event.other_commitment_id})
+            return
         kind = type(event)
         if kind in LEGAL_FROM:
             self._move_legal(event)
+        if isinstance(event, InstrumentsRelated):
+            self._relate_instruments(event)
         if isinstance(event, (Suspended, Resumed)):
             self._suspend_or_resume(event)
         self._move_implementation(event)
@@ -249,6 +272,10 @@ class Status:
         self.target_on = event.target_on
         rule = event.entry_into_force
         self.days_after_last_notification = rule.days_after_last_notification if rule else None
+        self.registered_binding = event.binding
+        self.registered_rule = rule.model_dump(exclude_none=True) if rule else None
+        if self.instruments:  # facts dated before the registration
+            self._mirror()
         if self.last_change is None:
             self.last_change_on = event.occurred_on
             self.last_change = event.summary()
@@ -260,17 +287,22 @@ class Status:
         )
 
     def _move_legal(self, event: Fact) -> None:
-        state = self.legal_status
+        instrument = self._instrument(event)
+        state = instrument["legal_status"]
         if state in LEGAL_FINAL:
-            raise self._impossible(event, f"the commitment was {state} on {self.legal_since}")
+            raise self._impossible(event, f"{self._which(instrument, 'the commitment')} was {state}"
+                                          f" on {instrument['legal_since']}")
         if state not in LEGAL_FROM[type(event)]:
-            by = f" (recorded fact {self.legal_event_id!r})" if self.legal_event_id else ""
-            raise self._impossible(event, f"it was already {state} on {self.legal_since}{by}")
+            by = f" (recorded fact {instrument['legal_event_id']!r})" if instrument["legal_event_id"] else ""
+            raise self._impossible(event, f"{self._which(instrument, 'it')} was already {state}"
+                                          f" on {instrument['legal_since']}{by}")
         if isinstance(event, DocumentSigned):
-            self._set_legal(SIGNED, event)
-            self.signed_on = event.occurred_on
-        elif isinstance(event, DomesticProcedureCompleted):
-            if not self.binding:
+            instrument.update(type=event.instrument, place=event.place, binding=event.binding)
+            if event.entry_into_force is not None:
+                instrument["rule"] = event.entry_into_force.model_dump(exclude_none=True)
+            self._set_legal(SIGNED, event, instrument)
+        elif isinstance(event, (DomesticProcedureCompleted, DomesticProcedureStepTaken)):
+            if not self._binding(instrument):
                 raise self._impossible(
                     event, "a non-binding instrument has no domestic procedure step"
                 )
@@ -279,32 +311,154 @@ class Status:
                 raise self._impossible(
                     event, f"{event.party} is not a party ({', '.join(sorted(countries))})"
                 )
-            self.procedures[event.party] = event.occurred_on
+            if isinstance(event, DomesticProcedureStepTaken):
+                instrument["steps"][event.party] = event.step
+            if not isinstance(event, DomesticProcedureStepTaken) or event.step in self._completing(instrument):
+                instrument["procedures"][event.party] = event.occurred_on
             if state in (NOT_SIGNED, SIGNED):
-                self._set_legal(DOMESTIC, event)
+                self._set_legal(DOMESTIC, event, instrument)
+            else:
+                self._mirror()
         else:
-            self._set_legal(LEGAL_TARGET[type(event)], event)
-            if self.legal_status == IN_FORCE:
-                self.in_force_on = event.occurred_on
+            self._set_legal(LEGAL_TARGET[type(event)], event, instrument)
 
-    def _set_legal(self, state: str, event: Fact) -> None:
-        self.legal_status = state
-        self.legal_since = event.occurred_on
-        self.legal_event_id = event.event_id
+    # -- instruments -------------------------------------------------------------
+
+    def _instrument(self, event: Fact) -> dict[str, Any]:
+        """The instrument a legal fact is about: the one it names, else the latest signed
+        so far in world order (the first, unsigned, when none is). A signing that names
+        an instrument not seen yet signs a new one, or names the first if nothing has
+        happened to it."""
+        instruments = self.instruments or [_new_instrument(None, 0)]
+        self.instruments = instruments
+        named = getattr(event, "instrument_id", None)
+        if named is None:
+            signed = [i for i in instruments if i["signed_on"] is not None]
+            return max(signed, key=_signed_order) if signed else instruments[0]
+        found = self._named(named)
+        if found is not None:
+            return found
+        first = instruments[0]
+        if first["id"] is None and first["legal_status"] == NOT_SIGNED and not first["steps"]:
+            first["id"] = named
+            return first
+        if not isinstance(event, DocumentSigned):
+            raise self._impossible(
+                event, f"no instrument {named!r} was signed by then: record its signing first"
+                       f" (DocumentSigned with instrument_id {named})")
+        instrument = _new_instrument(named, len(instruments))
+        instruments.append(instrument)
+        return instrument
+
+    def _named(self, name: str) -> dict[str, Any] | None:
+        """The instrument of this name; the first, when its signing names none, goes by the
+        commitment's id (so that facts recorded before instruments had names can be linked)."""
+        for instrument in self.instruments:
+            if (instrument["id"] or self.commitment_id) == name:
+                return instrument
+        return None
+
+    def _which(self, instrument: dict[str, Any], alone: str) -> str:
+        """How a refusal names an instrument: as before while the commitment has only one."""
+        if len(self.instruments) < 2:
+            return alone
+        return f"instrument {instrument['id'] or self.commitment_id}"
+
+    def _binding(self, instrument: dict[str, Any]) -> bool:
+        """Whether the instrument binds its parties: as its signing says; else, for the first,
+        as the commitment was registered, and for a later one, by its type."""
+        if instrument["binding"] is not None:
+            return instrument["binding"]
+        if instrument["order"] == 0:
+            return self.registered_binding
+        return BINDING_INSTRUMENTS.get(instrument["type"], self.registered_binding)
+
+    def _rule(self, instrument: dict[str, Any]) -> dict[str, Any]:
+        if instrument["rule"] is not None:
+            return instrument["rule"]
+        return (self.registered_rule or {}) if instrument["order"] == 0 else {}
+
+    def _completing(self, instrument: dict[str, Any]) -> tuple[str, ...]:
+        return tuple(self._rule(instrument).get("completed_by") or COMPLETING_STEPS)
+
+    def _current(self) -> dict[str, Any]:
+        """The instrument that gives the commitment its legal status: the latest signed
+        that has not ended, leaving aside those that only amend, implement or terminate
+        another and those carried forward by a later one; the latest signed of them
+        when every one has ended."""
+        carrying = [i for i in self.instruments if not i["attached"] and not i["carried_forward"]]
+        carrying = carrying or self.instruments
+        live = [i for i in carrying if i["legal_status"] not in LEGAL_FINAL]
+        return max(live or carrying, key=_signed_order)
+
+    def current_instrument(self) -> dict[str, Any] | None:
+        """The instrument whose legal track is the commitment's (None before any legal fact)."""
+        return self._current() if self.instruments else None
+
+    def _mirror(self) -> None:
+        """Show the current instrument's legal track as the commitment's."""
+        current = self._current()
+        self.instrument_id = current["id"] or self.commitment_id
+        self.legal_status = current["legal_status"]
+        self.legal_since = current["legal_since"]
+        self.legal_event_id = current["legal_event_id"]
+        self.legal_before_suspension = current["before_suspension"]
+        self.procedures = dict(current["procedures"])
+        self.signed_on = current["signed_on"]
+        self.in_force_on = current["in_force_on"]
+        self.binding = self._binding(current)
+        self.days_after_last_notification = self._rule(current).get("days_after_last_notification")
+
+    def _relate_instruments(self, event: InstrumentsRelated) -> None:
+        if event.instrument_id == event.other_instrument_id:
+            raise self._impossible(event, "an instrument cannot relate to itself")
+        this, other = self._named(event.instrument_id), self._named(event.other_instrument_id)
+        if this is None or other is None:
+            missing = event.instrument_id if this is None else event.other_instrument_id
+            unnamed = "" if self.instruments and self.instruments[0]["id"] else \
+                f" (the first instrument, whose signing names none, goes by {self.commitment_id!r})"
+            raise self._impossible(event, f"no instrument {missing!r} was signed by then: record its"
+                                          f" signing first (DocumentSigned with instrument_id){unnamed}")
+        this["relations"].append([event.relation, event.other_instrument_id])
+        if event.relation in ("amends", "implements", "terminates"):
+            this["attached"] = True
+        if event.relation in ("follows up", "supersedes"):
+            other["carried_forward"] = True
+        if event.relation in ("supersedes", "terminates"):
+            ended = "superseded" if event.relation == "supersedes" else "terminated"
+            if other["legal_status"] not in _ENDABLE:
+                raise self._impossible(event, f"{event.other_instrument_id} was {other['legal_status']}"
+                                              f" on {other['legal_since']}")
+            self._set_legal(ended, event, other)
+        else:
+            self._mirror()
+
+    def _set_legal(self, state: str, event: Fact, instrument: dict[str, Any] | None = None) -> None:
+        instrument = instrument or self._instrument(event)
+        instrument["legal_status"] = state
+        instrument["legal_since"] = event.occurred_on
+        instrument["legal_event_id"] = event.event_id
+        if state == SIGNED and instrument["signed_on"] is None:
+            instrument["signed_on"] = event.occurred_on
+            instrument["signed_order"] = sum(i["signed_on"] is not None for i in self.instruments)
+        if state == IN_FORCE and isinstance(event, tuple(LEGAL_TARGET)):
+            instrument["in_force_on"] = event.occurred_on
+        self._mirror()
 
     def _suspend_or_resume(self, event: Suspended | Resumed) -> None:
         if event.track == "legal":
-            state = self.legal_status
+            instrument = self._instrument(event)
+            state = instrument["legal_status"]
             if isinstance(event, Suspended):
                 if state not in (IN_FORCE, PROVISIONAL):
-                    raise self._impossible(event, f"it was {state}, not in force")
-                self.legal_before_suspension = state
-                self._set_legal(SUSPENDED, event)
+                    raise self._impossible(event, f"{self._which(instrument, 'it')} was {state}, not in force")
+                instrument["before_suspension"] = state
+                self._set_legal(SUSPENDED, event, instrument)
             else:
                 if state != SUSPENDED:
-                    raise self._impossible(event, f"it was {state}, not suspended")
-                self._set_legal(self.legal_before_suspension or IN_FORCE, event)
-                self.legal_before_suspension = None
+                    raise self._impossible(event, f"{self._which(instrument, 'it')} was {state}, not suspended")
+                before, instrument["before_suspension"] = instrument["before_suspension"], None
+                self._set_legal(before or IN_FORCE, event, instrument)
         else:
             state = self.implementation_status
             if isinstance(event, Suspended):
@@ -368,6 +522,11 @@ class Status:
 
     # -- what comes next ---------------------------------------------------------
 
+    def _progress(self, country: str) -> str:
+        """A party whose domestic procedure is pending, with the last step it took."""
+        step = self._current()["steps"].get(country) if self.instruments else None
+        return f"{country} ({step})" if step else country
+
     def next_step(self) -> tuple[str | None, str | None]:
         """The next expected step and the date it is due by, where one is known."""
         legal, impl = self.legal_status, self.implementation_status
@@ -383,7 +542,7 @@ class Status:
             countries = sorted({p["country"] for p in self.parties})
             pending = [c for c in countries if c not in self.procedures]
             if pending:
-                return "domestic procedures: " + ", ".join(pending), None
+                return "domestic procedures: " + ", ".join(self._progress(c) for c in pending), None
             due = None
             if self.days_after_last_notification is not None and self.procedures:
                 last = max(world_period(d)[1] for d in self.procedures.values())
@@ -398,6 +557,24 @@ class Status:
         if impl == "in implementation":
             return "completion", self.target_on
         return "implementation", self.target_on
+
+
+def _new_instrument(name: str | None, order: int) -> dict[str, Any]:
+    """An instrument of a commitment before anything has happened to it (``binding`` and
+    ``rule`` None: as the commitment was registered, or as its type says)."""
+    return {"id": name, "order": order, "type": None, "place": None, "signed_on": None, "signed_order": 0,
+            "binding": None, "rule": None, "legal_status": NOT_SIGNED, "legal_since": None,
+            "legal_event_id": None, "before_suspension": None, "in_force_on": None, "procedures": {},
+            "steps": {}, "relations": [], "attached": False, "carried_forward": False}
+
+
+def _signed_order(instrument: dict[str, Any]) -> int:
+    return instrument["signed_order"]
+
+
+def _copy_instrument(instrument: dict[str, Any]) -> dict[str, Any]:
+    return {**instrument, "procedures": dict(instrument["procedures"]), "steps": dict(instrument["steps"]),
+            "relations": [list(r) for r in instrument["relations"]]}
 
 
 def evaluate(

@@ -27,6 +27,10 @@ BOARD_COLUMNS = [
     "next_step_due",
     "overdue",
 ]
+# What a commitment carried by more than one instrument adds to its board row (None otherwise):
+# the current instrument and the chain (see projections.views.instrument_chain).
+CHAIN_COLUMNS = ["instrument", "instrument_id", "instruments"]
+assert BOARD_COLUMNS[-1] == "overdue", "the board's SQL computes overdue last"
 
 
 @contextmanager
@@ -131,8 +135,8 @@ def board(
     overdue = "(next_step_due_by IS NOT NULL AND next_step_due_by < :today)"
     if overdue_only:
         where.append(overdue)
-    columns = ", ".join(c for c in BOARD_COLUMNS if c != "overdue")
-    sql = f"SELECT {columns}, {overdue} FROM commitments"
+    columns = ", ".join([*BOARD_COLUMNS[:-1], overdue, *CHAIN_COLUMNS])
+    sql = f"SELECT {columns} FROM commitments"
     if where:
         sql += " WHERE " + " AND ".join(where)
     params = {
@@ -144,7 +148,8 @@ def board(
     }
     cursor = db.cursor()
     cursor.row_factory = None  # plain tuples: a board of thousands of rows is read on every call
-    rows = [dict(zip(BOARD_COLUMNS, row)) for row in cursor.execute(sql + " ORDER BY commitment_id", params)]
+    rows = [dict(zip(BOARD_COLUMNS + CHAIN_COLUMNS, row))
+            for row in cursor.execute(sql + " ORDER BY commitment_id", params)]
     for item in rows:
         item["overdue"] = bool(item["overdue"])
     return rows
@@ -190,6 +195,20 @@ def commitment_exists(db: sqlite3.Connection, commitment_id: str) -> bool:
         db.execute("SELECT 1 FROM commitments WHERE commitment_id = ?", [commitment_id]).fetchone()
         is not None
     )
+
+
+def instrument_chain(db: sqlite3.Connection, commitment_id: str) -> str | None:
+    """The chain of instruments that carried a commitment, when more than one did."""
+    row = db.execute("SELECT instruments FROM commitments WHERE commitment_id = ?", [commitment_id]).fetchone()
+    return row[0] if row else None
+
+
+def relations_to_unrecorded(db: sqlite3.Connection, commitment_id: str) -> set[str]:
+    """The event ids of a commitment's relations to commitments not recorded (yet)."""
+    return {row[0] for row in db.execute(
+        "SELECT event_id FROM timeline WHERE stream = ? AND type = 'CommitmentsRelated'"
+        " AND json_extract(payload, '$.other_commitment_id') NOT IN (SELECT commitment_id FROM commitments)",
+        [f"commitment:{commitment_id}"])}
 
 
 def parties(db: sqlite3.Connection, today: date) -> list[dict[str, Any]]:

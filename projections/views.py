@@ -28,7 +28,7 @@ from events import (
     world_period,
 )
 from events.base import party_label
-from events.rules import COMPLETED, IN_FORCE, NOT_SIGNED, RANK, Status, effective_events
+from events.rules import COMPLETED, IN_FORCE, LEGAL_FINAL, NOT_SIGNED, RANK, Status, effective_events
 from projections.read import TIMELINE_COLUMNS
 from projections.schema import TABLES
 
@@ -124,8 +124,38 @@ def history_row(fact: Fact, stream: str, standing: str = STANDING) -> dict[str, 
 # -- the board -----------------------------------------------------------------------
 
 
+def instrument_label(instrument: dict[str, Any], kind: str) -> str:
+    """An instrument as a chain shows it: its type, when and where it was signed."""
+    what = instrument["type"] or kind
+    if instrument["signed_on"] is None:
+        return f"{what} (not signed)"
+    return f"{what} ({instrument['signed_on']}, {instrument['place']})" if instrument["place"] \
+        else f"{what} ({instrument['signed_on']})"
+
+
+def instrument_chain(state: Status) -> dict[str, str | None]:
+    """The instruments that carried the commitment, when more than one did: the current
+    one (``instrument``, ``instrument_id``) and the whole chain in the order they were signed,
+    ended ones marked, followed by the commitment's legal status (``instruments``);
+    all None for a commitment carried by one instrument (projections.read.CHAIN_COLUMNS)."""
+    if len(state.instruments) < 2:
+        return {"instrument": None, "instrument_id": None, "instruments": None}
+    signed = sorted(state.instruments, key=lambda i: (i["signed_order"] or len(state.instruments) + 1))
+    current = state.current_instrument()
+    assert current is not None
+    shown = []
+    for instrument in signed:
+        label = instrument_label(instrument, state.kind)
+        if instrument is not current and instrument["legal_status"] in LEGAL_FINAL:
+            label = f"{label[:-1]}; {instrument['legal_status']})"
+        shown.append(label)
+    return {"instrument": instrument_label(current, state.kind), "instrument_id": state.instrument_id,
+            "instruments": " → ".join(shown) + f": {state.legal_status}"}
+
+
 def board_row(state: Status, today: date) -> dict[str, Any]:
-    """A commitment's row on the status board (projections.read.BOARD_COLUMNS and ``binding``)."""
+    """A commitment's row on the status board (projections.read.BOARD_COLUMNS, ``binding``
+    and the instrument chain's columns)."""
     step, due = state.next_step()
     return {
         "commitment_id": state.commitment_id,
@@ -142,6 +172,7 @@ def board_row(state: Status, today: date) -> dict[str, Any]:
         "next_step": step,
         "next_step_due": due,
         "overdue": overdue(due, today),
+        **instrument_chain(state),
     }
 
 

@@ -21,8 +21,11 @@ from tracker import report
 from tracker.application import Tracker
 from tracker.config import resolve_store
 
+THE_COMMITMENT = object()  # stands for the commitment's own id (which names its first instrument)
 STEPS = [
     ("DocumentSigned", {"instrument": "agreement"}),
+    ("CommitmentsRelated", {"relation": "related to", "other_commitment_id": "road"}),
+    ("DomesticProcedureStepTaken", {"party": "KZ", "step": "upper chamber approved"}),
     ("DomesticProcedureCompleted", {"party": "KZ", "procedure": "ratification"}),
     ("DomesticProcedureCompleted", {"party": "CN", "procedure": "notification"}),
     ("ProvisionallyApplied", {}),
@@ -31,6 +34,12 @@ STEPS = [
     ("Resumed", {"track": "legal"}),
     ("MilestoneReached", {"milestone": "first flights"}),
     ("ImplementationStatusChanged", {"status": "in implementation"}),
+    ("DocumentSigned", {"instrument": "protocol", "instrument_id": "protocol", "place": "Astana"}),
+    ("InstrumentsRelated", {"instrument_id": "protocol", "relation": "supersedes", "other_instrument_id": THE_COMMITMENT}),
+    ("InstrumentsRelated", {"instrument_id": "protocol", "relation": "amends", "other_instrument_id": THE_COMMITMENT}),
+    ("DomesticProcedureStepTaken", {"party": "CN", "step": "notification sent", "instrument_id": "protocol"}),
+    ("DomesticProcedureStepTaken", {"party": "KZ", "step": "law signed"}),
+    ("EnteredIntoForce", {"instrument_id": "protocol"}),
     ("Assessed", {"score": 1, "note": "on track"}),
     ("Terminated", {}),
 ]
@@ -85,6 +94,7 @@ def histories(draw):
     order = draw(st.permutations(range(len(steps))))
     for n in order:  # learnt in any order
         (kind, fields), cid, when = steps[n]
+        fields = {k: cid if v is THE_COMMITMENT else v for k, v in fields.items()}
         facts.append(fact(kind, f"e{n}", cid=cid, occurred_on=when, **fields))
     if draw(st.booleans()):
         facts.append(parse_line(line("TradeFigureReported", "trade", occurred_on="2023-Q1", reporter="KZ",
@@ -162,7 +172,7 @@ def record_and_catch_up(app, folder, facts, corrections, rnd, tally) -> None:  #
 
 def shown(board: list[dict]) -> list[dict]:
     """Board rows with the columns the status board shows."""
-    return [{c: row[c] for c in read.BOARD_COLUMNS} for row in board]
+    return [{c: row[c] for c in read.BOARD_COLUMNS + read.CHAIN_COLUMNS} for row in board]
 
 
 def compare_every_consumer(app, folder) -> None:  # noqa: ANN001

@@ -7,6 +7,7 @@ import typer
 
 from events.errors import InvalidInput, UnknownCommitment
 from projections.read import BOARD_COLUMNS as BOARD_ROW_COLUMNS
+from projections.read import CHAIN_COLUMNS
 from projections.read import TIMELINE_COLUMNS
 from tracker.cli import app
 from tracker.cli.common import (
@@ -86,6 +87,8 @@ def status(
     )
     shown, columns, table = (board_table(rows), BOARD_COLUMNS, dict(title=title, highlight="overdue")) \
         if fmt.value == "table" else (rows, FULL_BOARD_COLUMNS, {})
+    if fmt.value in ("json", "nl") and any(r["instruments"] for r in rows):
+        columns = [*columns, *CHAIN_COLUMNS]  # commitments carried by several instruments
     if with_basis:
         from tracker.basis import Basis
 
@@ -121,15 +124,26 @@ def history(
             if not read.commitment_exists(db, commitment):
                 raise UnknownCommitment(f"no commitment {commitment!r} (see 'tracker status')")
             rows = read.timeline(db, stream=f"commitment:{commitment}")
-        header = None
+            header = read.instrument_chain(db, commitment)
+            unrecorded = read.relations_to_unrecorded(db, commitment)
     else:
         from projections import replay
 
         tracker_app = open_tracker(ctx)
         note_basis(tracker_app.recorder.max_notification_id() or 0, as_of=day.isoformat() if day else None,
                    known_at=moment.isoformat() if moment else None)
-        rows, state = replay.history(commitment, tracker_app.history(commitment), as_of=day, known_at=moment)
-        header = f"{state.legal_status} / {state.implementation_status}"
+        facts = tracker_app.history(commitment)
+        rows, state = replay.history(commitment, facts, as_of=day, known_at=moment)
+        from events import CommitmentsRelated
+        from projections.views import instrument_chain
+
+        chain = instrument_chain(state)["instruments"]
+        header = (f"{chain} / " if chain else f"{state.legal_status} / ") + state.implementation_status
+        unrecorded = {f.event_id for f in facts if isinstance(f, CommitmentsRelated)
+                      and not _recorded(tracker_app, f.other_commitment_id, moment)}
+    for row in rows:
+        if row["event_id"] in unrecorded:
+            row["summary"] += " (not recorded yet)"
     if fmt.value == "table":
         title = f"History of {commitment}" + (f" as of {day}" if day else "") + (
             f" as known at {moment.isoformat()}" if moment else "")
@@ -140,6 +154,15 @@ def history(
              title=title + (f" — {header}" if header else ""))
     else:
         emit(rows, HISTORY_COLUMNS, fmt)
+
+
+def _recorded(tracker_app: Any, commitment_id: str, known_at: datetime | None) -> bool:
+    """Whether a commitment was recorded (by ``known_at``, when given)."""
+    try:
+        facts = tracker_app.history(commitment_id)
+    except UnknownCommitment:
+        return False
+    return any(known_at is None or f.recorded_at is None or f.recorded_at <= known_at for f in facts)
 
 
 @app.command(epilog="Examples:\n\n  tracker timeline\n\n  tracker timeline --limit 20 --json")

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from events import EVENT_TYPES, Fact, Party, Source, parse_line
-from events.commitments import EntryIntoForceRule
+from events.commitments import COMPLETING_STEPS, EntryIntoForceRule
 from events.errors import InvalidInput
 
 record_app = typer.Typer(
@@ -63,6 +63,7 @@ SAMPLES: dict[str, str] = {
     "partner": "CN",
     "flow": "exports",
     "period": "2023-Q1",
+    "step": "upper chamber approved",
 }
 
 
@@ -94,6 +95,7 @@ FIELD_HELP = {
     "corrects": "Event id of the fact to correct (see 'tracker history')",
     "retracts": "Event id of the fact to withdraw (see 'tracker history')",
     "reason": "Why, in a sentence",
+    "relation": "How it relates to the other",
 }
 
 
@@ -176,6 +178,11 @@ def _parameters(model: type[Fact]) -> tuple[list[inspect.Parameter], dict[str, A
             params.append(_option("entry_into_force_days", int,
                                   "Days after the last notification that it enters into force", False,
                                   metavar="INTEGER"))
+            steps = typing.get_args(typing.get_args(_base(EntryIntoForceRule.model_fields["completed_by"].annotation))[0])
+            params.append(_option("completed_by", list[str],
+                                  "A domestic procedure step that completes a party's procedure; repeat for each"
+                                  f" (default: {', '.join(COMPLETING_STEPS)}). One of: {', '.join(steps)}", False,
+                                  metavar="STEP"))
             continue
         if _is_list_of_parties(annotation):
             params.append(_option(LIST_OPTION[name], list[str],
@@ -188,11 +195,13 @@ def _parameters(model: type[Fact]) -> tuple[list[inspect.Parameter], dict[str, A
             continue
         if annotation is bool:
             default = info.default if not required else None
+            shown = "" if not required and default is None else \
+                " [required]" if required else f" [default: {'yes' if default else 'no'}]"
             params.append(inspect.Parameter(
                 name, inspect.Parameter.KEYWORD_ONLY,
                 annotation=Annotated[Optional[bool], typer.Option(
                     f"--{name.replace('_', '-')}/--not-{name.replace('_', '-')}",
-                    help=helptext + (" [required]" if required else f" [default: {'yes' if default else 'no'}]"),
+                    help=helptext + shown,
                     show_default=False)],
                 default=None))
             continue
@@ -225,7 +234,9 @@ def line_from_options(model: type[Fact], options: dict[str, Any]) -> dict[str, A
         elif name == "change":
             line["changes"] = _changes(value)
         elif name == "entry_into_force_days":
-            line["entry_into_force"] = {"days_after_last_notification": value}
+            line.setdefault("entry_into_force", {})["days_after_last_notification"] = value
+        elif name == "completed_by":
+            line.setdefault("entry_into_force", {})["completed_by"] = value
         else:
             line[name] = value
     if source:
@@ -275,10 +286,24 @@ EXAMPLE_VALUES: dict[str, dict[str, str]] = {
     "Superseded": {"commitment_id": "xian-2023-joint-statement", "occurred_on": "2025"},
     "Lapsed": {"commitment_id": "xian-2023-international-road-transport", "occurred_on": "2025"},
     "CommercialContractsSigned": {"commitment_id": "xian-2023-export-agreements", "occurred_on": "2023-05"},
+    "DomesticProcedureStepTaken": {"occurred_on": "2023-09-20"},
+    "InstrumentsRelated": {"commitment_id": "xian-2023-cultural-centres", "occurred_on": "2024-05-20",
+                           "instrument_id": "astana-2024-cultural-centres-agreement", "relation": "follows up",
+                           "other_instrument_id": "xian-2023-cultural-centres"},
+    "CommitmentsRelated": {"commitment_id": "xian-2023-cultural-centres", "relation": "implements",
+                           "other_commitment_id": "xian-2023-joint-statement"},
     "Assessed": {"occurred_on": "2024-01-15"},
 }
 # Facts that follow another one the demo does not have: their example records it first.
 EXAMPLE_AFTER = {"DocumentSigned": "CommitmentRegistered", "Resumed": "Suspended"}
+# Facts whose example needs a fact that no other example records: the command recording it.
+EXAMPLE_BEFORE = {
+    # A memorandum (the demo's, signed in Xian and named by its commitment's id) carried
+    # forward by a binding agreement signed later in Astana.
+    "InstrumentsRelated": "tracker record document-signed --commitment-id xian-2023-cultural-centres"
+    " --occurred-on 2024-05-20 --instrument agreement --instrument-id astana-2024-cultural-centres-agreement"
+    " --place Astana --source-title 'Akorda press service'",
+}
 
 
 def example(model: type[Fact]) -> str:
@@ -286,6 +311,8 @@ def example(model: type[Fact]) -> str:
     each one); where it needs a fact the demo lacks, it records that one first."""
     first = EXAMPLE_AFTER.get(model.__name__)
     before = f"{example(EVENT_TYPES[first])} && " if first else ""
+    if model.__name__ in EXAMPLE_BEFORE:
+        before = f"{EXAMPLE_BEFORE[model.__name__]} && "
     values = {**SAMPLES, **EXAMPLE_VALUES.get(model.__name__, {})}
     parts = [f"{before}tracker record {command_name(model.__name__)}"]
     for name, info in model.model_fields.items():
