@@ -38,10 +38,18 @@ def commitment_history(rnd: random.Random, cid: str, meeting: str, size: int, cl
     legal = [{"type": "DocumentSigned", "event_id": f"{cid}-signed", "occurred_on": day(start, 1),
               "instrument": instrument, "place": "Xian", **base}]
     t = 30
+    number = int(cid.lstrip("c") or 0)  # some shapes go by the commitment's number: no draw, same history otherwise
     if binding:
         for party in (a, b):
-            legal.append({"type": "DomesticProcedureCompleted", "event_id": f"{cid}-dp-{party}",
-                          "occurred_on": day(start, t), "party": party, "procedure": "notification", **base})
+            if number % 4 == 1 and party == a:  # a chamber's vote, then the law signed
+                legal.append({"type": "DomesticProcedureStepTaken", "event_id": f"{cid}-vote-{party}",
+                              "occurred_on": day(start, t - 10), "party": party, "step": "upper chamber approved",
+                              **base})
+                legal.append({"type": "DomesticProcedureStepTaken", "event_id": f"{cid}-dp-{party}",
+                              "occurred_on": day(start, t), "party": party, "step": "law signed", **base})
+            else:
+                legal.append({"type": "DomesticProcedureCompleted", "event_id": f"{cid}-dp-{party}",
+                              "occurred_on": day(start, t), "party": party, "procedure": "notification", **base})
             t += rnd.randint(5, 60)
         if rnd.random() < 0.2:
             legal.insert(1, {"type": "ProvisionallyApplied", "event_id": f"{cid}-pa", "occurred_on": day(start, 10),
@@ -54,6 +62,20 @@ def commitment_history(rnd: random.Random, cid: str, meeting: str, size: int, cl
     if not clean and rnd.random() < 0.25 and len(legal) > 1:
         legal[0], legal[-1] = legal[-1], legal[0]  # learnt of the signing after the entry into force
     facts += legal
+    if not binding and number % 5 == 2:  # carried forward by a binding agreement, under way
+        agreement = f"{cid}-agreement"
+        facts += [
+            {"type": "DocumentSigned", "event_id": f"{cid}-signed-2", "occurred_on": day(start, 2),
+             "instrument": "agreement", "instrument_id": agreement, "place": "Astana", **base},
+            {"type": "InstrumentsRelated", "event_id": f"{cid}-follows", "occurred_on": day(start, 2),
+             "instrument_id": agreement, "relation": "follows up", "other_instrument_id": cid, **base},
+            {"type": "CommitmentsRelated", "event_id": f"{cid}-related", "occurred_on": day(start, 2),
+             "relation": "related to", "other_commitment_id": f"c{number + 1}", **base},
+            {"type": "DomesticProcedureStepTaken", "event_id": f"{cid}-note-{a}", "occurred_on": day(start, 20),
+             "party": a, "step": "notification sent", "instrument_id": agreement, **base},
+            {"type": "DomesticProcedureStepTaken", "event_id": f"{cid}-vote-{b}", "occurred_on": day(start, 25),
+             "party": b, "step": "lower chamber approved", **base},
+        ]
     n = 0
     last_milestone = None
     completed = False  # a sister-city tie or a branch opened: implementation can go no further

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -74,11 +74,11 @@ class EntryIntoForceRule(Value):
         return tuple(self.completed_by) if self.completed_by else COMPLETING_STEPS
 
 
-InstrumentId = Annotated[
-    Identifier,
-    Field(description="Which instrument of the commitment this is about (absent: the only one,"
-          " or the latest signed before it)", examples=["astana-2024-agreement"]),
-]
+def instrument_field() -> Any:
+    """The ``instrument_id`` of a legal fact: which of the commitment's instruments it is about."""
+    return Field(default=None, description="Which instrument of the commitment it is about (absent: the only"
+                 " one, or the latest signed before it; the first, when its signing names none, goes by the"
+                 " commitment's id)", examples=["astana-2024-agreement"])
 
 
 def on_instrument(fact: Any) -> str:
@@ -131,7 +131,7 @@ class DocumentSigned(CommitmentEvent):
     instrument: InstrumentType
     signatories: list[Party] = Field(default_factory=list, max_length=50)
     place: Text | None = None
-    instrument_id: InstrumentId | None = None
+    instrument_id: Identifier | None = instrument_field()
     binding: bool | None = Field(
         default=None,
         description="Whether this instrument binds its parties (default: the commitment's for its first"
@@ -153,7 +153,7 @@ class DomesticProcedureCompleted(CommitmentEvent):
 
     party: CountryCode
     procedure: Literal["ratification", "approval", "decree", "notification"]
-    instrument_id: InstrumentId | None = None
+    instrument_id: Identifier | None = instrument_field()
 
     def summary(self) -> str:
         return f"{self.party}: {self.procedure} completed{on_instrument(self)}"
@@ -167,7 +167,7 @@ class DomesticProcedureStepTaken(CommitmentEvent):
 
     party: CountryCode
     step: ProcedureStep = Field(description="Which step (see the instrument's rule for those that complete it)")
-    instrument_id: InstrumentId | None = None
+    instrument_id: Identifier | None = instrument_field()
 
     def summary(self) -> str:
         return f"{self.party}: {self.step}{on_instrument(self)}"
@@ -176,7 +176,7 @@ class DomesticProcedureStepTaken(CommitmentEvent):
 class ProvisionallyApplied(CommitmentEvent):
     """The instrument is applied provisionally, before entry into force."""
 
-    instrument_id: InstrumentId | None = None
+    instrument_id: Identifier | None = instrument_field()
 
     def summary(self) -> str:
         return f"provisionally applied{on_instrument(self)}"
@@ -185,7 +185,7 @@ class ProvisionallyApplied(CommitmentEvent):
 class EnteredIntoForce(CommitmentEvent):
     """The instrument entered into force."""
 
-    instrument_id: InstrumentId | None = None
+    instrument_id: Identifier | None = instrument_field()
 
     def summary(self) -> str:
         return f"entered into force{on_instrument(self)}"
@@ -197,7 +197,7 @@ class VisaExemptionEnteredIntoForce(CommitmentEvent):
     stay_days: int = Field(gt=0, le=3650, description="Days of stay without a visa")
     max_days_per_period: int | None = Field(default=None, gt=0, le=3650)
     period_days: int | None = Field(default=None, gt=0, le=3650)
-    instrument_id: InstrumentId | None = None
+    instrument_id: Identifier | None = instrument_field()
 
     def summary(self) -> str:
         return f"visa exemption in force ({self.stay_days}-day stays){on_instrument(self)}"
@@ -250,7 +250,7 @@ Track = Literal["legal", "implementation"]
 
 class TrackEvent(CommitmentEvent):
     track: Track
-    instrument_id: InstrumentId | None = None
+    instrument_id: Identifier | None = instrument_field()
 
     @model_validator(mode="after")
     def _instrument_on_the_legal_track(self) -> TrackEvent:
@@ -276,7 +276,7 @@ class Resumed(TrackEvent):
 class Terminated(CommitmentEvent):
     """The instrument was terminated (final)."""
 
-    instrument_id: InstrumentId | None = None
+    instrument_id: Identifier | None = instrument_field()
 
     def summary(self) -> str:
         return f"terminated{on_instrument(self)}"
@@ -286,7 +286,7 @@ class Withdrawn(CommitmentEvent):
     """A party withdrew (final)."""
 
     party: CountryCode
-    instrument_id: InstrumentId | None = None
+    instrument_id: Identifier | None = instrument_field()
 
     def summary(self) -> str:
         return f"{self.party} withdrew{on_instrument(self)}"
@@ -295,7 +295,7 @@ class Withdrawn(CommitmentEvent):
 class Expired(CommitmentEvent):
     """The instrument expired (final)."""
 
-    instrument_id: InstrumentId | None = None
+    instrument_id: Identifier | None = instrument_field()
 
     def summary(self) -> str:
         return f"expired{on_instrument(self)}"
@@ -305,7 +305,7 @@ class Superseded(CommitmentEvent):
     """The instrument was superseded by another (final)."""
 
     superseded_by: Identifier | None = None
-    instrument_id: InstrumentId | None = None
+    instrument_id: Identifier | None = instrument_field()
 
     def summary(self) -> str:
         by = f" by {self.superseded_by}" if self.superseded_by else ""
@@ -315,7 +315,7 @@ class Superseded(CommitmentEvent):
 class Lapsed(CommitmentEvent):
     """The instrument lapsed without entering into force (final)."""
 
-    instrument_id: InstrumentId | None = None
+    instrument_id: Identifier | None = instrument_field()
 
     def summary(self) -> str:
         return f"lapsed without entering into force{on_instrument(self)}"
@@ -329,7 +329,7 @@ class InstrumentsRelated(CommitmentEvent):
     another (superseding or terminating ends the other instrument, not the commitment)."""
 
     instrument_id: Identifier = Field(description="The instrument that relates to the other (see its DocumentSigned)")
-    relation: InstrumentRelation
+    relation: InstrumentRelation = Field(description="How it relates to the other instrument")
     other_instrument_id: Identifier = Field(description="The instrument it follows up, implements, amends,"
                                             " supersedes or terminates")
 
@@ -340,7 +340,7 @@ class InstrumentsRelated(CommitmentEvent):
 class CommitmentsRelated(CommitmentEvent):
     """This commitment implements, or is related to, another one (which may not be recorded yet)."""
 
-    relation: Literal["implements", "related to"]
+    relation: Literal["implements", "related to"] = Field(description="How it relates to the other commitment")
     other_commitment_id: Identifier = Field(description="The other commitment's id (it need not be recorded yet)")
 
     def summary(self) -> str:

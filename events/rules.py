@@ -294,6 +294,8 @@ class Status:
                                           f" on {instrument['legal_since']}")
         if state not in LEGAL_FROM[type(event)]:
             by = f" (recorded fact {instrument['legal_event_id']!r})" if instrument["legal_event_id"] else ""
+            if isinstance(event, DocumentSigned) and event.instrument_id is None:
+                by += "; another instrument carrying it is recorded with its own instrument_id"
             raise self._impossible(event, f"{self._which(instrument, 'it')} was already {state}"
                                           f" on {instrument['legal_since']}{by}")
         if isinstance(event, DocumentSigned):

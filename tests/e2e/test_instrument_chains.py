@@ -101,6 +101,13 @@ def test_a_memorandum_carried_forward_by_a_binding_agreement_is_ratified_step_by
     assert "agreement (2024-07-03, Astana): domestic procedures / " in " ".join(replayed.stdout.split())
 
 
+def test_the_report_shows_the_chain_of_instruments_beside_the_commitments_history(demo, tmp_path):
+    sign_the_astana_agreement(demo)
+    out = tmp_path / "report.html"
+    assert run("--db", demo, "report", "--html", str(out)).exit_code == 0
+    assert "memorandum (2023-05-17, Xian) → agreement (2024-07-03, Astana): signed / committed" in out.read_text()
+
+
 def test_a_first_chambers_vote_completes_nothing_unless_the_instruments_rule_says_so(demo):
     record(demo, "document-signed", "--occurred-on", "2024-07-03", "--instrument", "agreement",
            "--instrument-id", AGREEMENT, "--place", "Astana", "--completed-by", "upper chamber approved",
@@ -121,7 +128,9 @@ def test_a_second_signing_that_names_no_instrument_is_refused_and_says_how_to_re
     result = run("--db", demo, "record", "document-signed", "--commitment-id", CENTRES, "--occurred-on", "2024-07-03",
                  "--instrument", "agreement", "--place", "Astana", *SOURCE)
     assert result.exit_code == 5
-    assert "is impossible: it was already signed on 2023-05-17" in result.stderr
+    assert result.stderr.strip().endswith(
+        "is impossible: it was already signed on 2023-05-17 (recorded fact 'xian-2023-cultural-centres-signed');"
+        " another instrument carrying it is recorded with its own instrument_id")
     assert "Traceback" not in result.output
 
 
