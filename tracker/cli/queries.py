@@ -7,8 +7,7 @@ import typer
 
 from events.errors import InvalidInput, UnknownCommitment
 from projections.read import BOARD_COLUMNS as BOARD_ROW_COLUMNS
-from projections.read import CHAIN_COLUMNS
-from projections.read import TIMELINE_COLUMNS
+from projections.read import CHAIN_COLUMNS, TIMELINE_COLUMNS
 from tracker.cli import app
 from tracker.cli.common import (
     AsOfOption,
