@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -26,6 +27,9 @@ BOARD_COLUMNS = [
     "next_step",
     "next_step_due",
     "overdue",
+    "lifecycle",
+    "progress",
+    "value",
 ]
 
 
@@ -131,8 +135,8 @@ def board(
     overdue = "(next_step_due_by IS NOT NULL AND next_step_due_by < :today)"
     if overdue_only:
         where.append(overdue)
-    columns = ", ".join(c for c in BOARD_COLUMNS if c != "overdue")
-    sql = f"SELECT {columns}, {overdue} FROM commitments"
+    columns = ", ".join(c if c != "overdue" else overdue for c in BOARD_COLUMNS)
+    sql = f"SELECT {columns} FROM commitments"
     if where:
         sql += " WHERE " + " AND ".join(where)
     params = {
@@ -147,6 +151,8 @@ def board(
     rows = [dict(zip(BOARD_COLUMNS, row)) for row in cursor.execute(sql + " ORDER BY commitment_id", params)]
     for item in rows:
         item["overdue"] = bool(item["overdue"])
+        if item["progress"] is not None:
+            item["progress"] = json.loads(item["progress"])
     return rows
 
 
@@ -220,12 +226,13 @@ def meetings(db: sqlite3.Connection) -> list[dict[str, Any]]:
     rows = []
     for meeting in db.execute("SELECT * FROM meetings ORDER BY occurred_on, meeting_id"):
         reports = db.execute(
-            "SELECT count, source_title, source_publisher, source_published_on, unnamed"
+            "SELECT count, source_title, source_publisher, source_published_on, unnamed, value"
             " FROM meeting_reports WHERE meeting_id = ? ORDER BY occurred_on, event_id",
             [meeting["meeting_id"]],
         ).fetchall()
         claims = [
-            f"{r['count']} reported ({r['source_title'] or 'no source'}"
+            f"{r['count']} reported" + (f" worth {r['value']}" if r["value"] else "")
+            + f" ({r['source_title'] or 'no source'}"
             + (f", {r['source_publisher']}" if r["source_publisher"] else "")
             + ")"
             for r in reports
@@ -242,9 +249,28 @@ def meetings(db: sqlite3.Connection) -> list[dict[str, Any]]:
                 + (", " if reports else "")
                 + f"{meeting['identified']} identified",
                 "unnamed": "; ".join(r["unnamed"] for r in reports if r["unnamed"]) or None,
+                "contracts_worth": money_total(db.execute(
+                    "SELECT value_amount, value_currency FROM commitments"
+                    " WHERE meeting_id = ? AND value_amount IS NOT NULL", [meeting["meeting_id"]]).fetchall()),
             }
         )
     return rows
+
+
+def money_total(values: Iterable[tuple[str, str]]) -> str | None:
+    """The sum of independent amounts (each a commitment's standing value, counted once),
+    per currency and never converted: "100,000,000 USD + 5,000,000 CNY (3 commitments)"."""
+    from decimal import Decimal
+
+    totals: dict[str, Decimal] = {}
+    count = 0
+    for amount, currency in values:
+        totals[currency] = totals.get(currency, Decimal(0)) + Decimal(amount)
+        count += 1
+    if not totals:
+        return None
+    summed = " + ".join(f"{totals[c]:,.0f} {c}" for c in sorted(totals))
+    return f"{summed} ({count} commitment{'s' if count > 1 else ''})"
 
 
 def indicators(db: sqlite3.Connection) -> list[dict[str, Any]]:
