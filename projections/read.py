@@ -257,6 +257,11 @@ def meetings(db: sqlite3.Connection) -> list[dict[str, Any]]:
     return rows
 
 
+def short_progress(progress: dict[str, str] | None) -> str | None:
+    """Each side's progress in one line: "KZ: opened 2025-09; CN: no evidence"."""
+    return "; ".join(f"{country}: {side}" for country, side in progress.items()) if progress else None
+
+
 def money_total(values: Iterable[tuple[str, str]]) -> str | None:
     """The sum of independent amounts (each a commitment's standing value, counted once),
     per currency and never converted: "100,000,000 USD + 5,000,000 CNY (3 commitments)"."""

@@ -157,11 +157,6 @@ def money_label(value: dict[str, Any] | None) -> str | None:
     return Money.model_validate(value).label()
 
 
-def short_progress(progress: dict[str, str] | None) -> str | None:
-    """Each side's progress in one line: "KZ: opened 2025-09; CN: no evidence"."""
-    return "; ".join(f"{country}: {side}" for country, side in progress.items()) if progress else None
-
-
 def due_by(due: str | None) -> str | None:
     """The last day (ISO) a step due on the world date ``due`` may take."""
     return world_period(due)[1].isoformat() if due else None

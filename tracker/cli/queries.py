@@ -1,5 +1,6 @@
 """Commands that answer questions: the board, histories, summaries, indicators."""
 
+import json
 from datetime import date, datetime, timezone
 from typing import Annotated, Any
 
@@ -7,7 +8,7 @@ import typer
 
 from events.errors import InvalidInput, UnknownCommitment
 from projections.read import BOARD_COLUMNS as BOARD_ROW_COLUMNS
-from projections.read import TIMELINE_COLUMNS
+from projections.read import TIMELINE_COLUMNS, short_progress
 from tracker.cli import app
 from tracker.cli.common import (
     AsOfOption,
@@ -121,7 +122,10 @@ def history(
             if not read.commitment_exists(db, commitment):
                 raise UnknownCommitment(f"no commitment {commitment!r} (see 'tracker status')")
             rows = read.timeline(db, stream=f"commitment:{commitment}")
-        header = None
+            found = db.execute("SELECT legal_status, implementation_status, progress FROM commitments"
+                               " WHERE commitment_id = ?", [commitment]).fetchone()
+        sides = short_progress(json.loads(found["progress"])) if found["progress"] else None
+        header = f"{found['legal_status']} / {found['implementation_status']} ({sides})" if sides else None
     else:
         from projections import replay
 
@@ -130,6 +134,8 @@ def history(
                    known_at=moment.isoformat() if moment else None)
         rows, state = replay.history(commitment, tracker_app.history(commitment), as_of=day, known_at=moment)
         header = f"{state.legal_status} / {state.implementation_status}"
+        sides = short_progress(state.progress())
+        header += f" ({sides})" if sides else ""
     if fmt.value == "table":
         title = f"History of {commitment}" + (f" as of {day}" if day else "") + (
             f" as known at {moment.isoformat()}" if moment else "")
@@ -188,7 +194,7 @@ def meetings(
 
     with reading_views(ctx) as db:
         rows = read.meetings(db)
-    columns = ["meeting_id", "title", "occurred_on", "summary", "reported", "unnamed"]
+    columns = ["meeting_id", "title", "occurred_on", "summary", "reported", "unnamed", "contracts_worth"]
     emit(rows, columns + ["place", "identified"], fmt, table_columns=columns, title="Meetings")
 
 
