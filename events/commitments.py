@@ -136,7 +136,7 @@ class CommitmentRegistered(CommitmentEvent):
         state["parties"] = [{"country": code} for code in codes]
 
     def summary(self) -> str:
-        return f"registered: {self.title}"
+        return f"registered: {self.title}{worth(self.value)}"
 
 
 class DocumentSigned(CommitmentEvent):

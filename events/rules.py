@@ -371,7 +371,7 @@ class Status:
 
     def _move_implementation(self, event: Fact) -> None:
         party = getattr(event, "party", None)
-        if party is not None and not isinstance(event, DomesticProcedureCompleted):
+        if party is not None and isinstance(event, (MilestoneReached, ImplementationStatusChanged, *OPENINGS)):
             self._check_party(event, party)
         if isinstance(event, (DocumentSigned,)):
             self._raise_implementation("committed", event, strict=False)
