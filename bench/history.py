@@ -88,6 +88,9 @@ def commitment_history(rnd: random.Random, cid: str, meeting: str, size: int, cl
             facts.append({"type": "MilestoneReached", "event_id": f"{cid}-m{n}", "occurred_on": on,
                           "milestone": f"step {n}", **base})
             last_milestone = f"{cid}-m{n}"
+        elif roll < 0.71 and kind == "plan":  # a plan's dated target, due two years on
+            facts.append({"type": "TargetSet", "event_id": f"{cid}-t{n}", "occurred_on": on,
+                          "target": f"target {n}", "due_on": str(start.year + 2), **base})
         elif roll < 0.71 and not completed:
             facts.append({"type": "ImplementationStatusChanged", "event_id": f"{cid}-s{n}", "occurred_on": on,
                           "status": "in implementation", **base})
@@ -100,9 +103,14 @@ def commitment_history(rnd: random.Random, cid: str, meeting: str, size: int, cl
                           "cities": [{"country": "KZ", "institution": "Shymkent"},
                                      {"country": "CN", "institution": "Xian"}], **base})
             completed = True
-        elif roll < 0.73 and not completed:
+        elif roll < 0.73 and not completed and n % 2:
             facts.append({"type": "UniversityBranchOpened", "event_id": f"{cid}-u{n}", "occurred_on": on,
                           "university": "Northwestern Polytechnical University", "city": "Almaty", **base})
+            completed = True
+        elif roll < 0.73 and not completed:  # a centre opened by one side, with what it cost
+            facts.append({"type": "FacilityOpened", "event_id": f"{cid}-f{n}", "occurred_on": on,
+                          "facility": "cultural centre", "city": "Almaty", "party": a,
+                          "value": {"amount": "2000000", "currency": "USD"}, **base})
             completed = True
         elif roll < 0.9:
             facts.append({"type": "Assessed", "event_id": f"{cid}-a{n}", "occurred_on": on,

@@ -46,6 +46,58 @@ ProcedureStep = Literal[
 # The steps that complete a party's domestic procedure when the instrument's rule names none.
 COMPLETING_STEPS = ("law signed", "decree", "promulgated", "notification sent")
 
+
+Lifecycle = Literal[
+    "generic", "regime", "facility", "tie", "reciprocal", "declaration", "contract", "plan"
+]
+LIFECYCLE_HELP = (
+    "What implemented means for it (derived from kind when absent): regime (in effect while in"
+    " force), facility (opens, then operates), tie (established, then active), reciprocal (each"
+    " party opens its own), declaration (no completion unless it names deliverables), contract"
+    " (delivers its value), plan (meets dated targets), generic"
+)
+
+
+def lifecycle_of_kind(kind: str) -> str:
+    """The lifecycle a kind of commitment follows when its registration names none."""
+    words = kind.casefold()
+    for lifecycle, hints in _KIND_HINTS:
+        if any(hint in words for hint in hints):
+            return lifecycle
+    return "generic"
+
+
+_KIND_HINTS = (
+    ("declaration", ("memorandum", "joint statement", "declaration", "communiqu")),
+    ("contract", ("contract",)),
+    ("plan", ("plan", "programme", "program", "roadmap", "road map")),
+    ("regime", ("visa", "regime")),
+    ("tie", ("sister", "twin")),
+    ("reciprocal", ("reciprocal",)),
+    ("facility", ("branch", "campus", "facility", "centre", "center")),
+)
+
+
+class Money(Value):
+    """An amount of money, as a source gives it."""
+
+    amount: Decimal = Field(gt=0, max_digits=20, decimal_places=2, description="The amount")
+    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code", examples=["USD", "CNY", "KZT"])
+    approximate: bool = Field(default=False, description="The source gives it as approximate")
+
+    def label(self) -> str:
+        about = "about " if self.approximate else ""
+        return f"{about}{self.amount:,.0f} {self.currency}"
+
+
+def worth(value: Money | None) -> str:
+    """`` worth <amount>`` to end a summary with, when the fact has a value."""
+    return f" worth {value.label()}" if value is not None else ""
+
+
+VALUE_HELP = "Its value in money, where the source gives one"
+PARTY_HELP = "The party (ISO code) whose side this is, where it belongs to one"
+
 # Whether an instrument of each type binds its parties, when its signing does not say.
 BINDING_INSTRUMENTS = {"agreement": True, "treaty": True, "protocol": True, "memorandum": False,
                        "joint statement": False, "plan": False, "programme": False}
@@ -115,6 +167,17 @@ class CommitmentRegistered(CommitmentEvent):
         default=True,
         description="Part of the documents a meeting reports as signed",
     )
+    lifecycle: Lifecycle | None = Field(default=None, description=LIFECYCLE_HELP)
+    deliverables: list[Text] | None = Field(
+        default=None, max_length=50,
+        description="What a declaration promises to deliver; each is met by a milestone naming it",
+    )
+    value: Money | None = Field(default=None, description="Its announced value, where a source gives one")
+
+    @property
+    def follows(self) -> str:
+        """The lifecycle it follows: the one named, else its kind's."""
+        return self.lifecycle or lifecycle_of_kind(self.kind)
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -122,7 +185,7 @@ class CommitmentRegistered(CommitmentEvent):
         state["parties"] = [{"country": code} for code in codes]
 
     def summary(self) -> str:
-        return f"registered: {self.title}"
+        return f"registered: {self.title}{worth(self.value)}"
 
 
 class DocumentSigned(CommitmentEvent):
@@ -217,18 +280,54 @@ class UniversityBranchOpened(CommitmentEvent):
 
     university: Text
     city: Text
+    party: CountryCode | None = Field(default=None, description=PARTY_HELP)
+    value: Money | None = Field(default=None, description=VALUE_HELP)
 
     def summary(self) -> str:
-        return f"branch of {self.university} opened in {self.city}"
+        return f"{_side(self.party)}branch of {self.university} opened in {self.city}{worth(self.value)}"
+
+
+class FacilityOpened(CommitmentEvent):
+    """A facility opened: a cultural centre, an office, a plant, a school."""
+
+    facility: Text = Field(description="What opened", examples=["Kazakh cultural centre"])
+    city: Text | None = Field(default=None, description="The city where it opened")
+    party: CountryCode | None = Field(default=None, description=PARTY_HELP)
+    value: Money | None = Field(default=None, description=VALUE_HELP)
+
+    def summary(self) -> str:
+        where = f" in {self.city}" if self.city else ""
+        return f"{_side(self.party)}{self.facility} opened{where}{worth(self.value)}"
 
 
 class MilestoneReached(CommitmentEvent):
     """A step of implementation was reached."""
 
     milestone: Text
+    party: CountryCode | None = Field(default=None, description=PARTY_HELP)
+    meets: Text | None = Field(
+        default=None, description="The deliverable or plan target it meets, word for word"
+    )
+    value: Money | None = Field(default=None, description=VALUE_HELP + " (a contract's delivery counts towards it)")
 
     def summary(self) -> str:
-        return f"milestone: {self.milestone}"
+        met = f" (meets: {self.meets})" if self.meets else ""
+        return f"{_side(self.party)}milestone: {self.milestone}{worth(self.value)}{met}"
+
+
+class TargetSet(CommitmentEvent):
+    """A plan set a dated target; a milestone that ``meets`` it meets it."""
+
+    target: Text = Field(description="The target, in a few words", examples=["10 million tonnes of transit"])
+    due_on: WorldDate = Field(description="When it is due")
+    value: Money | None = Field(default=None, description=VALUE_HELP)
+
+    def summary(self) -> str:
+        return f"target set: {self.target}{worth(self.value)} by {self.due_on}"
+
+
+def _side(party: str | None) -> str:
+    return f"{party}: " if party else ""
 
 
 ImplementationStatus = Literal[
@@ -240,9 +339,11 @@ class ImplementationStatusChanged(CommitmentEvent):
     """Implementation moved to a new status."""
 
     status: ImplementationStatus
+    party: CountryCode | None = Field(default=None, description=PARTY_HELP)
+    value: Money | None = Field(default=None, description=VALUE_HELP)
 
     def summary(self) -> str:
-        return f"implementation: {self.status}"
+        return f"{_side(self.party)}implementation: {self.status}{worth(self.value)}"
 
 
 Track = Literal["legal", "implementation"]
@@ -358,6 +459,10 @@ class CommercialContractsSigned(CommitmentEvent):
     def summary(self) -> str:
         about = "about " if self.approximate else ""
         return f"contracts signed worth {about}{self.value:,.0f} {self.currency}"
+
+    @property
+    def money(self) -> Money:
+        return Money(amount=self.value, currency=self.currency, approximate=self.approximate)
 
 
 class Assessed(CommitmentEvent):

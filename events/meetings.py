@@ -7,6 +7,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from events.base import Fact, Identifier, LongText, Party, Text
+from events.commitments import Money, worth
 
 
 class MeetingEvent(Fact):
@@ -35,6 +36,9 @@ class DocumentsReported(MeetingEvent):
     unnamed: LongText | None = Field(
         default=None, description="What the source says of documents it does not name"
     )
+    value: Money | None = Field(
+        default=None, description="What the source says the documents are worth together"
+    )
 
     def summary(self) -> str:
-        return f"{self.count} documents reported signed"
+        return f"{self.count} documents reported signed{worth(self.value)}"

@@ -29,6 +29,7 @@ from events import (
     EventRetracted,
     Expired,
     Fact,
+    FacilityOpened,
     ImplementationStatusChanged,
     InstrumentsRelated,
     Lapsed,
@@ -38,6 +39,7 @@ from events import (
     SisterCityTieEstablished,
     Superseded,
     Suspended,
+    TargetSet,
     Terminated,
     UniversityBranchOpened,
     VisaExemptionEnteredIntoForce,
@@ -61,6 +63,14 @@ NO_EVIDENCE = "no evidence"
 COMPLETED = "completed"
 IMPLEMENTATION_ORDER = [NO_EVIDENCE, "announced", "committed", "in implementation", COMPLETED]
 CANCELLED = "cancelled"
+# What each lifecycle calls its last state (ranked as "completed"): an opened facility
+# operates, an established tie is active, a regime in force is in effect.
+IN_EFFECT, OPERATING, ACTIVE = "in effect", "operating", "active"
+DONE_STATE = {"regime": IN_EFFECT, "facility": OPERATING, "tie": ACTIVE}
+# The facts that open something: a branch, a centre, a sister-city tie.
+OPENINGS = (UniversityBranchOpened, FacilityOpened, SisterCityTieEstablished)
+NOT_IN_EFFECT = "not in effect"  # a regime whose instrument is suspended or has ended
+_RANKED_AS = {**{done: COMPLETED for done in DONE_STATE.values()}, NOT_IN_EFFECT: "committed"}
 
 _BEFORE_FORCE = {NOT_SIGNED, SIGNED, DOMESTIC, PROVISIONAL}
 _ENDABLE = {NOT_SIGNED, SIGNED, DOMESTIC, PROVISIONAL, IN_FORCE, SUSPENDED}
@@ -193,6 +203,13 @@ class Status:
     signed_on: str | None = None
     in_force_on: str | None = None
     contracts_value: str | None = None
+    lifecycle: str = "generic"
+    deliverables: list[str] = field(default_factory=list)
+    targets: dict[str, str] = field(default_factory=dict)  # a plan's target -> due on
+    met: dict[str, str] = field(default_factory=dict)  # deliverable or target -> met on
+    by_party: dict[str, str] = field(default_factory=dict)  # country -> its side's progress
+    value: dict[str, Any] | None = None  # the commitment's standing value (Money as JSON)
+    delivered: str | None = None  # a contract's delivered amount, in its value's currency
     last_change_on: str | None = None
     last_change: str | None = None
     last_event_id: str | None = None
@@ -219,7 +236,8 @@ class Status:
         fields, except ``procedures``, which it fills in place)."""
         return replace(self, procedures=dict(self.procedures),
                        instruments=[_copy_instrument(i) for i in self.instruments],
-                       related_commitments=list(self.related_commitments))
+                       related_commitments=list(self.related_commitments),
+                       targets=dict(self.targets), met=dict(self.met), by_party=dict(self.by_party))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Status:
@@ -276,6 +294,13 @@ class Status:
         self.registered_rule = rule.model_dump(exclude_none=True) if rule else None
         if self.instruments:  # facts dated before the registration
             self._mirror()
+        self.lifecycle = event.follows
+        self.deliverables = list(event.deliverables or [])
+        if event.value is not None and self.value is None:
+            self.value = event.value.model_dump(mode="json")
+        if self.lifecycle == "reciprocal":
+            for country in self.countries():
+                self.by_party.setdefault(country, NO_EVIDENCE)
         if self.last_change is None:
             self.last_change_on = event.occurred_on
             self.last_change = event.summary()
@@ -480,6 +505,13 @@ class Status:
         self.implementation_status = state
         self.implementation_since = event.occurred_on
 
+    def countries(self) -> list[str]:
+        """The parties' countries, each once, in the order the registration names them."""
+        return list(dict.fromkeys(p["country"] for p in self.parties))
+
+    def _rank(self, state: str) -> int:
+        return IMPLEMENTATION_ORDER.index(_RANKED_AS.get(state, state))
+
     def _raise_implementation(self, to: str, event: Fact, *, strict: bool) -> None:
         state = self.implementation_status
         if state == CANCELLED:
@@ -490,24 +522,125 @@ class Status:
             return
         if state == SUSPENDED:
             return
-        if IMPLEMENTATION_ORDER.index(to) > IMPLEMENTATION_ORDER.index(state):
+        if self._rank(to) > self._rank(state):
             self._set_implementation(to, event)
 
     def _move_implementation(self, event: Fact) -> None:
+        party = getattr(event, "party", None)
+        if party is not None and isinstance(event, (MilestoneReached, ImplementationStatusChanged, *OPENINGS)):
+            self._check_party(event, party)
         if isinstance(event, (DocumentSigned,)):
             self._raise_implementation("committed", event, strict=False)
         elif isinstance(event, CommercialContractsSigned):
             self._raise_implementation("committed", event, strict=True)
             self.contracts_value = str(event.value)
+            self.value = event.money.model_dump(mode="json")
             if self.legal_status == NOT_SIGNED:
                 self._set_legal(SIGNED, event)
                 self.signed_on = event.occurred_on
         elif isinstance(event, MilestoneReached):
-            self._raise_implementation("in implementation", event, strict=True)
-        elif isinstance(event, (SisterCityTieEstablished, UniversityBranchOpened)):
-            self._raise_implementation("completed", event, strict=True)
+            self._reach_milestone(event)
+        elif isinstance(event, OPENINGS):
+            self._open(event)
+        elif isinstance(event, TargetSet):
+            if self.lifecycle != "plan":
+                raise self._impossible(
+                    event, f"targets belong to plans, and this commitment is a {self.lifecycle}"
+                    " (correct its registration's lifecycle to plan)")
+            self.targets[event.target] = event.due_on
         elif isinstance(event, ImplementationStatusChanged):
-            self._change_implementation(event)
+            if party is None:
+                self._change_implementation(event)
+            else:
+                self._change_side(event, party)
+        if self.lifecycle == "regime":
+            self._follow_legal_track(event)
+
+    def _check_party(self, event: Fact, party: str) -> None:
+        countries = self.countries()
+        if party not in countries:
+            raise self._impossible(event, f"{party} is not a party ({', '.join(sorted(countries))})")
+
+    def _reach_milestone(self, event: MilestoneReached) -> None:
+        if self.implementation_status == CANCELLED:
+            raise self._impossible(event, f"implementation was cancelled on {self.implementation_since}")
+        if event.meets is not None:
+            self._meet(event, event.meets)
+        if event.party is not None and self.by_party.get(event.party) in (None, NO_EVIDENCE):
+            self.by_party[event.party] = f"in implementation {event.occurred_on}"
+        if self.lifecycle == "contract" and event.value is not None and self.value is not None \
+                and event.value.currency == self.value["currency"]:
+            from decimal import Decimal
+
+            self.delivered = str(Decimal(self.delivered or "0") + event.value.amount)
+            if Decimal(self.delivered) >= Decimal(self.value["amount"]):
+                self._raise_implementation(COMPLETED, event, strict=True)
+                return
+        if self.lifecycle == "declaration" and self.deliverables and \
+                all(d in self.met for d in self.deliverables):
+            self._raise_implementation(COMPLETED, event, strict=True)
+            return
+        self._raise_implementation("in implementation", event, strict=True)
+
+    def _meet(self, event: MilestoneReached, meets: str) -> None:
+        if self.lifecycle == "declaration" and self.deliverables:
+            known, what = self.deliverables, "deliverable"
+        elif self.lifecycle == "plan":
+            known, what = list(self.targets), "target set by then"
+        else:
+            raise self._impossible(
+                event, f"a {self.lifecycle} has no deliverables or targets to meet"
+                " (record the milestone without meets)")
+        if meets not in known:
+            listed = "; ".join(known) or "none"
+            raise self._impossible(event, f"{meets!r} is no {what} (they are: {listed})")
+        self.met.setdefault(meets, event.occurred_on)
+
+    def _open(self, event: Fact) -> None:
+        party = getattr(event, "party", None)
+        if self.lifecycle == "reciprocal":
+            if party is None:
+                raise self._impossible(
+                    event, "each party opens its own here: say whose side opened (party)")
+            self._change_side(event, party, f"opened {event.occurred_on}")
+            return
+        if party is not None:
+            self.by_party[party] = f"opened {event.occurred_on}"
+        if self.lifecycle in ("facility", "tie"):
+            self._raise_implementation(DONE_STATE[self.lifecycle], event, strict=True)
+        elif self.lifecycle == "generic":
+            self._raise_implementation(COMPLETED, event, strict=True)
+        else:
+            self._raise_implementation("in implementation", event, strict=True)
+
+    def _change_side(self, event: Fact, party: str, progress: str | None = None) -> None:
+        """One party's side moved: a reciprocal commitment completes once every side has."""
+        if self.implementation_status == CANCELLED:
+            raise self._impossible(event, f"implementation was cancelled on {self.implementation_since}")
+        if isinstance(event, ImplementationStatusChanged):
+            if event.status == CANCELLED:
+                raise self._impossible(
+                    event, "one side cannot be cancelled alone: record the commitment's cancellation"
+                    " without a party, or that party's withdrawal")
+            progress = f"{event.status} {event.occurred_on}"
+        self.by_party[party] = progress or f"in implementation {event.occurred_on}"
+        done = [c for c in self.countries() if _side_done(self.by_party.get(c))]
+        if self.lifecycle == "reciprocal" and len(done) == len(self.countries()):
+            self._raise_implementation(COMPLETED, event, strict=True)
+        elif done or isinstance(event, OPENINGS) or "in implementation" in (progress or ""):
+            self._raise_implementation("in implementation", event, strict=True)
+        elif isinstance(event, ImplementationStatusChanged):
+            self._raise_implementation(event.status, event, strict=True)
+
+    def _follow_legal_track(self, event: Fact) -> None:
+        """A regime is in effect while its instrument is in force (or applied provisionally)."""
+        legal, state = self.legal_status, self.implementation_status
+        if state in (CANCELLED, SUSPENDED):
+            return
+        if legal in (IN_FORCE, PROVISIONAL) and state != IN_EFFECT:
+            self._set_implementation(IN_EFFECT, event)
+        elif legal not in (IN_FORCE, PROVISIONAL) and state == IN_EFFECT:
+            self._set_implementation(NOT_IN_EFFECT, event)
 
     def _change_implementation(self, event: ImplementationStatusChanged) -> None:
         state, to = self.implementation_status, event.status
@@ -518,7 +651,9 @@ class Status:
             return
         if state == SUSPENDED:
             raise self._impossible(event, "implementation is suspended: record a resumption first")
-        if IMPLEMENTATION_ORDER.index(to) < IMPLEMENTATION_ORDER.index(state):
+        if state == NOT_IN_EFFECT:
+            raise self._impossible(event, "a regime's implementation follows its legal track")
+        if IMPLEMENTATION_ORDER.index(to) < self._rank(state):
             raise self._impossible(event, f"implementation was already {state}")
         self._set_implementation(to, event)
 
@@ -552,13 +687,41 @@ class Status:
             return "entry into force", due
         if self.binding and legal == PROVISIONAL:
             return "entry into force", None
+        return self.next_implementation_step()
+
+    def next_implementation_step(self) -> tuple[str | None, str | None]:
+        """What the commitment's lifecycle expects next once the legal track asks nothing."""
+        impl, lifecycle = self.implementation_status, self.lifecycle
         if impl == SUSPENDED:
             return "implementation resumed", None
-        if impl == "completed":
+        if impl == COMPLETED or impl in DONE_STATE.values() or lifecycle == "regime":
             return None, None
+        if lifecycle == "reciprocal":
+            waiting = [c for c in self.countries() if not _side_done(self.by_party.get(c))]
+            return "opening: " + ", ".join(waiting), self.target_on
+        if lifecycle == "facility":
+            return "opening", self.target_on
+        if lifecycle == "tie":
+            return "establishment", self.target_on
+        if lifecycle == "declaration":
+            unmet = [d for d in self.deliverables if d not in self.met]
+            return ("deliverable: " + unmet[0], self.target_on) if unmet else (None, None)
+        if lifecycle == "plan" and self.targets:
+            unmet = sorted((world_period(due)[0], due, t) for t, due in self.targets.items() if t not in self.met)
+            return ("target: " + unmet[0][2], unmet[0][1]) if unmet else (None, None)
+        if lifecycle == "contract" and impl in ("committed", "in implementation"):
+            return "delivery", self.target_on
         if impl == "in implementation":
             return "completion", self.target_on
         return "implementation", self.target_on
+
+    def progress(self) -> dict[str, str]:
+        """Each party's side, where a fact names one (every party, for a reciprocal one)."""
+        return {c: self.by_party[c] for c in self.countries() if c in self.by_party}
+
+
+def _side_done(progress: str | None) -> bool:
+    return bool(progress) and progress.startswith(("opened", COMPLETED))
 
 
 def _new_instrument(name: str | None, order: int) -> dict[str, Any]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -26,11 +27,13 @@ BOARD_COLUMNS = [
     "next_step",
     "next_step_due",
     "overdue",
+    "lifecycle",
+    "progress",
+    "value",
 ]
 # What a commitment carried by more than one instrument adds to its board row (None otherwise):
 # the current instrument and the chain (see projections.views.instrument_chain).
 CHAIN_COLUMNS = ["instrument", "instrument_id", "instruments"]
-assert BOARD_COLUMNS[-1] == "overdue", "the board's SQL computes overdue last"
 
 
 @contextmanager
@@ -135,7 +138,7 @@ def board(
     overdue = "(next_step_due_by IS NOT NULL AND next_step_due_by < :today)"
     if overdue_only:
         where.append(overdue)
-    columns = ", ".join([*BOARD_COLUMNS[:-1], overdue, *CHAIN_COLUMNS])
+    columns = ", ".join([*(c if c != "overdue" else overdue for c in BOARD_COLUMNS), *CHAIN_COLUMNS])
     sql = f"SELECT {columns} FROM commitments"
     if where:
         sql += " WHERE " + " AND ".join(where)
@@ -152,6 +155,8 @@ def board(
             for row in cursor.execute(sql + " ORDER BY commitment_id", params)]
     for item in rows:
         item["overdue"] = bool(item["overdue"])
+        if item["progress"] is not None:
+            item["progress"] = json.loads(item["progress"])
     return rows
 
 
@@ -239,12 +244,13 @@ def meetings(db: sqlite3.Connection) -> list[dict[str, Any]]:
     rows = []
     for meeting in db.execute("SELECT * FROM meetings ORDER BY occurred_on, meeting_id"):
         reports = db.execute(
-            "SELECT count, source_title, source_publisher, source_published_on, unnamed"
+            "SELECT count, source_title, source_publisher, source_published_on, unnamed, value"
             " FROM meeting_reports WHERE meeting_id = ? ORDER BY occurred_on, event_id",
             [meeting["meeting_id"]],
         ).fetchall()
         claims = [
-            f"{r['count']} reported ({r['source_title'] or 'no source'}"
+            f"{r['count']} reported" + (f" worth {r['value']}" if r["value"] else "")
+            + f" ({r['source_title'] or 'no source'}"
             + (f", {r['source_publisher']}" if r["source_publisher"] else "")
             + ")"
             for r in reports
@@ -261,9 +267,33 @@ def meetings(db: sqlite3.Connection) -> list[dict[str, Any]]:
                 + (", " if reports else "")
                 + f"{meeting['identified']} identified",
                 "unnamed": "; ".join(r["unnamed"] for r in reports if r["unnamed"]) or None,
+                "contracts_worth": money_total(db.execute(
+                    "SELECT value_amount, value_currency FROM commitments"
+                    " WHERE meeting_id = ? AND value_amount IS NOT NULL", [meeting["meeting_id"]]).fetchall()),
             }
         )
     return rows
+
+
+def short_progress(progress: dict[str, str] | None) -> str | None:
+    """Each side's progress in one line: "KZ: opened 2025-09; CN: no evidence"."""
+    return "; ".join(f"{country}: {side}" for country, side in progress.items()) if progress else None
+
+
+def money_total(values: Iterable[tuple[str, str]]) -> str | None:
+    """The sum of independent amounts (each a commitment's standing value, counted once),
+    per currency and never converted: "100,000,000 USD + 5,000,000 CNY (3 commitments)"."""
+    from decimal import Decimal
+
+    totals: dict[str, Decimal] = {}
+    count = 0
+    for amount, currency in values:
+        totals[currency] = totals.get(currency, Decimal(0)) + Decimal(amount)
+        count += 1
+    if not totals:
+        return None
+    summed = " + ".join(f"{totals[c]:,.0f} {c}" for c in sorted(totals))
+    return f"{summed} ({count} commitment{'s' if count > 1 else ''})"
 
 
 def indicators(db: sqlite3.Connection) -> list[dict[str, Any]]:

@@ -172,8 +172,20 @@ def board_row(state: Status, today: date) -> dict[str, Any]:
         "next_step": step,
         "next_step_due": due,
         "overdue": overdue(due, today),
+        "lifecycle": state.lifecycle,
+        "progress": state.progress() or None,
+        "value": money_label(state.value),
         **instrument_chain(state),
     }
+
+
+def money_label(value: dict[str, Any] | None) -> str | None:
+    """How a value (a Money as JSON) is shown: "about 100,000,000 USD"."""
+    if value is None:
+        return None
+    from events import Money
+
+    return Money.model_validate(value).label()
 
 
 def due_by(due: str | None) -> str | None:
@@ -266,6 +278,9 @@ def commitment_row(state: Status, today: date) -> dict[str, Any]:
         "events": state.events,
         "unsourced": state.unsourced,
         "counted_in_meeting_total": int(state.counted_in_meeting_total),
+        "progress": orjson.dumps(row["progress"]).decode() if row["progress"] else None,
+        "value_amount": state.value["amount"] if state.value else None,
+        "value_currency": state.value["currency"] if state.value else None,
     }
 
 
@@ -316,6 +331,7 @@ def report_row(fact: DocumentsReported) -> dict[str, Any]:
         "source_publisher": source.publisher if source else None,
         "source_published_on": source.published_on if source else None,
         "source_address": source.address if source else None,
+        "value": fact.value.label() if fact.value else None,
     }
 
 

@@ -14,6 +14,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from events import DocumentsReported, Fact, MeetingHeld, TradeFigureReported, world_period
 from events.rules import LEGAL_FROM, Status, effective_events, world_key
+from projections.read import money_total, short_progress
 from projections.replay import by_stream, happened, status_of
 from projections.views import amended, board_row, identified_by_meeting, party_counts
 
@@ -76,6 +77,9 @@ def build(app: Any, as_of: date | None = None, today: date | None = None) -> dic
     identified = identified_by_meeting(status for status, _ in statuses)
     for meeting in meetings:
         meeting["identified"] = identified.get(meeting["meeting"].meeting_id, 0)
+        meeting["contracts_worth"] = money_total(
+            (s.value["amount"], s.value["currency"]) for s, _ in statuses
+            if s.value and s.meeting_id == meeting["meeting"].meeting_id)
     all_days = [world_period(f.occurred_on)[0] for _, evs in statuses for f in evs]
     chart_end = max([today, *[world_period(f.occurred_on)[1] for _, evs in statuses for f in evs]]) if all_days else today
     chart = Chart(start=min(all_days, default=today).replace(day=1), end=chart_end)
@@ -93,6 +97,7 @@ def build(app: Any, as_of: date | None = None, today: date | None = None) -> dic
         "marks": marks,
         "legal_types": LEGAL_TYPES,
         "world_period": world_period,
+        "short_progress": short_progress,
     }
 
 

@@ -18,7 +18,7 @@ BEFORE, WINDOW, AFTER = "2024-01-10T09:00:00Z", "2024-02-10T09:00:00Z", "2024-06
 
 def registered(commitment: str, country: str, target_on: str) -> dict:
     return {"type": "CommitmentRegistered", "event_id": f"{commitment}-registered", "commitment_id": commitment,
-            "occurred_on": "2024-01-01", "kind": "memorandum", "title": f"The {commitment} memorandum",
+            "occurred_on": "2024-01-01", "kind": "agreement", "title": f"The {commitment} memorandum",
             "parties": [{"country": "KZ"}, {"country": country}], "sector": "trade", "binding": False,
             "target_on": target_on, "source": SOURCE}
 

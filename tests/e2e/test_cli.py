@@ -82,6 +82,9 @@ def test_the_demo_board_as_json_lists_every_commitment_with_its_statuses(db):
         "next_step": "domestic procedures: CN, KZ",
         "next_step_due": None,
         "overdue": False,
+        "lifecycle": "generic",
+        "progress": None,
+        "value": None,
     }
     assert board["xian-2023-shymkent-xian-sister-cities"]["implementation_status"] == "completed"
     assert board["xian-2023-export-agreements"]["last_change"] == "contracts signed worth about 100,000,000 USD"

@@ -41,8 +41,16 @@ STEPS = [
     ("DomesticProcedureStepTaken", {"party": "KZ", "step": "law signed"}),
     ("EnteredIntoForce", {"instrument_id": "protocol"}),
     ("Assessed", {"score": 1, "note": "on track"}),
+    ("TargetSet", {"target": "first trains", "due_on": "2024-06"}),
+    ("FacilityOpened", {"facility": "Kazakh cultural centre", "party": "CN",
+                        "value": {"amount": "2000000", "currency": "USD"}}),
+    ("MilestoneReached", {"milestone": "first trains", "party": "KZ", "meets": "first trains",
+                          "value": {"amount": "50000000", "currency": "USD"}}),
+    ("ImplementationStatusChanged", {"status": "completed", "party": "KZ"}),
+    ("CommercialContractsSigned", {"value": "100000000"}),
     ("Terminated", {}),
 ]
+LIFECYCLES = [None, None, "regime", "facility", "tie", "reciprocal", "declaration", "contract", "plan"]
 # Parties with and without an institution; one with letters SQLite's LIKE does not fold.
 PARTIES = [
     [{"country": "KZ"}, {"country": "CN"}],
@@ -73,12 +81,18 @@ def histories(draw):
     facts = [parse_line(line("MeetingHeld", "xian", meeting_id="xian-2023", occurred_on="2023-05-17",
                              title="State visit", parties=[{"country": "KZ"}, {"country": "CN"}])),
              parse_line(line("DocumentsReported", "count-22", meeting_id="xian-2023", occurred_on="2023-05-17",
-                             count=22))] if meeting else []
+                             count=22, value={"amount": "22400000000", "currency": "USD", "approximate": True}))
+             ] if meeting else []
     steps = []
     for c in commitments:
         extra = {"meeting_id": "xian-2023", "counted_in_meeting_total": draw(st.booleans())} if meeting else {}
         if draw(st.booleans()):
             extra["target_on"] = draw(st.sampled_from(["2023-12", "2024", "2025-06-30", "2027"]))
+        lifecycle = draw(st.sampled_from(LIFECYCLES))
+        if lifecycle:
+            extra["lifecycle"] = lifecycle
+        if lifecycle == "declaration" and draw(st.booleans()):
+            extra["deliverables"] = ["first trains"]
         facts.append(parse_line({**registered(c, binding=draw(st.booleans()), **extra),
                                  "parties": draw(st.sampled_from(PARTIES)),
                                  "sector": draw(st.sampled_from(["transport", "energy"]))}))
@@ -206,7 +220,11 @@ def compare_every_consumer(app, folder) -> None:  # noqa: ANN001
             assert read.parties(db, day) == views.party_counts(statuses, day), day
         assert report_data["parties"] == read.parties(db, today)
         # a meeting's counts: reported and identified
-        meetings = {m["meeting_id"]: (m["identified"], m["summary"]) for m in read.meetings(db)}
+        live_meetings = read.meetings(db)
+        meetings = {m["meeting_id"]: (m["identified"], m["summary"]) for m in live_meetings}
+    # a meeting's contracts: each commitment's standing value, once, in the SQL and in the report
+    assert {m["meeting_id"]: m["contracts_worth"] for m in live_meetings} == {
+        m["meeting"].meeting_id: m["contracts_worth"] for m in report_data["meetings"]}
     identified = views.identified_by_meeting(statuses)
     assert {m: identified.get(m, 0) for m in meetings} == {m: n for m, (n, _) in meetings.items()}
     assert {m["meeting"].meeting_id: (m["identified"], ", ".join(

@@ -142,3 +142,26 @@ def test_known_at_counts_only_what_had_been_recorded_by_then():
     facts[0] = facts[0].model_copy(update={"recorded_at": early})
     assert evaluate("visa", facts, known_at=datetime(2023, 12, 1, tzinfo=timezone.utc)).legal_status == "signed"
     assert evaluate("visa", facts).legal_status == "in force"
+
+
+def test_a_withdrawal_by_a_country_that_is_no_party_still_folds_as_before():
+    from events.rules import evaluate
+    from tests.builders import fact, registered
+    from events import parse_line
+
+    status = evaluate("visa", [parse_line(registered("visa")), fact("DocumentSigned", "s", instrument="agreement"),
+                               fact("Withdrawn", "w", occurred_on="2024", party="RU")])
+    assert status.legal_status == "withdrawn"
+
+
+def test_a_milestone_of_a_country_that_is_no_party_is_refused():
+    import pytest
+
+    from events.errors import ImpossibleTransition
+    from events.rules import evaluate
+    from tests.builders import fact, registered
+    from events import parse_line
+
+    with pytest.raises(ImpossibleTransition, match="RU is not a party"):
+        evaluate("visa", [parse_line(registered("visa")),
+                          fact("MilestoneReached", "m", occurred_on="2024", milestone="x", party="RU")])

@@ -126,7 +126,14 @@ def _csv_cell(value: Any) -> Any:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, dict):
+        return _pairs(value)
     return value
+
+
+def _pairs(value: dict[str, Any]) -> str:
+    """A map in one cell, as a reader says it: "KZ: opened 2025-09; CN: no evidence"."""
+    return "; ".join(f"{key}: {item}" for key, item in value.items())
 
 
 def _cell(value: Any) -> str:
@@ -136,6 +143,8 @@ def _cell(value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, float):
         return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:g}"
+    if isinstance(value, dict):
+        return printable(_pairs(value))
     return printable(str(value))
 
 

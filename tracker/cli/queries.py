@@ -1,5 +1,6 @@
 """Commands that answer questions: the board, histories, summaries, indicators."""
 
+import json
 from datetime import date, datetime, timezone
 from typing import Annotated, Any
 
@@ -7,7 +8,7 @@ import typer
 
 from events.errors import InvalidInput, UnknownCommitment
 from projections.read import BOARD_COLUMNS as BOARD_ROW_COLUMNS
-from projections.read import CHAIN_COLUMNS, TIMELINE_COLUMNS
+from projections.read import CHAIN_COLUMNS, TIMELINE_COLUMNS, short_progress
 from tracker.cli import app
 from tracker.cli.common import (
     AsOfOption,
@@ -123,8 +124,11 @@ def history(
             if not read.commitment_exists(db, commitment):
                 raise UnknownCommitment(f"no commitment {commitment!r} (see 'tracker status')")
             rows = read.timeline(db, stream=f"commitment:{commitment}")
-            header = read.instrument_chain(db, commitment)
+            found = db.execute("SELECT legal_status, implementation_status, progress, instruments"
+                               " FROM commitments WHERE commitment_id = ?", [commitment]).fetchone()
             unrecorded = read.relations_to_unrecorded(db, commitment)
+        header = history_header(found["instruments"] or found["legal_status"], found["implementation_status"],
+                                json.loads(found["progress"]) if found["progress"] else None)
     else:
         from projections import replay
 
@@ -136,8 +140,8 @@ def history(
         from events import CommitmentsRelated
         from projections.views import instrument_chain
 
-        chain = instrument_chain(state)["instruments"]
-        header = (f"{chain} / " if chain else f"{state.legal_status} / ") + state.implementation_status
+        header = history_header(instrument_chain(state)["instruments"] or state.legal_status,
+                                state.implementation_status, state.progress())
         unrecorded = {f.event_id for f in facts if isinstance(f, CommitmentsRelated)
                       and not _recorded(tracker_app, f.other_commitment_id, moment)}
     for row in rows:
@@ -210,7 +214,7 @@ def meetings(
 
     with reading_views(ctx) as db:
         rows = read.meetings(db)
-    columns = ["meeting_id", "title", "occurred_on", "summary", "reported", "unnamed"]
+    columns = ["meeting_id", "title", "occurred_on", "summary", "reported", "unnamed", "contracts_worth"]
     emit(rows, columns + ["place", "identified"], fmt, table_columns=columns, title="Meetings")
 
 
@@ -228,3 +232,10 @@ def indicators(
     columns = ["period", "reporter", "partner", "flow", "value", "currency", "change_pct", "source_title"]
     emit(rows, columns + ["source_publisher", "occurred_on", "event_id"], fmt, table_columns=columns,
          title="Trade indicators")
+
+
+def history_header(legal: str, implementation: str, progress: dict[str, str] | None) -> str:
+    """What a history's title says of where the commitment stands: its legal status (the
+    chain of instruments, when more than one carried it), implementation and each side's."""
+    sides = short_progress(progress)
+    return f"{legal} / {implementation}" + (f" ({sides})" if sides else "")

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from events import EVENT_TYPES, Fact, Party, Source, parse_line
+from events import EVENT_TYPES, Fact, Money, Party, Source, parse_line
 from events.commitments import COMPLETING_STEPS, EntryIntoForceRule
 from events.errors import InvalidInput
 
@@ -24,7 +24,10 @@ record_app = typer.Typer(
     help="Record one fact as an event. One subcommand per event type; see"
     " 'tracker schema TYPE' for every field.\n\nExample: tracker record milestone-reached"
     " --commitment-id xian-2023-trans-caspian-route --occurred-on 2024-06"
-    " --milestone 'first container train through Aktau' --source-title 'Akorda press service'",
+    " --milestone 'first container train through Aktau' --source-title 'Akorda press service'"
+    "\n\nA side's step, with its value: tracker record facility-opened --commitment-id"
+    " xian-2023-cultural-centres --occurred-on 2024-11 --facility 'Kazakh cultural centre' --party KZ"
+    " --value-amount 2000000 --value-currency USD --source-title 'Ministry of Culture and Sports'",
     no_args_is_help=True,
     add_completion=False,  # 'tracker --install-completion' completes record's subcommands too
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -33,6 +36,7 @@ record_app = typer.Typer(
 
 SKIP = {"originator_id", "originator_version", "recorded_at", "seal"}
 LIST_OPTION = {"parties": "party", "signatories": "signatory", "cities": "city"}
+TEXT_LIST_OPTION = {"deliverables": "deliverable"}  # lists of text: one option, repeated
 SAMPLES: dict[str, str] = {
     "commitment_id": "xian-2023-visa-exemption",
     "meeting_id": "xian-2023-state-visit",
@@ -174,6 +178,19 @@ def _parameters(model: type[Fact]) -> tuple[list[inspect.Parameter], dict[str, A
                 annotation=Annotated[bool, typer.Option(
                     "--no-source", help="Record it without a source (it shows '(no source)')")]))
             continue
+        if annotation is Money:
+            params.append(_option("value_amount", str, "Its value: the amount (with --value-currency)", False,
+                                  metavar="NUMBER"))
+            params.append(_option("value_currency", str, "Currency of the value (ISO 4217: USD, CNY, KZT...)",
+                                  False, metavar="CODE"))
+            params.append(inspect.Parameter(
+                "value_approximate", inspect.Parameter.KEYWORD_ONLY, default=False,
+                annotation=Annotated[bool, typer.Option(
+                    "--value-approximate", help="The source gives the value as approximate")]))
+            continue
+        if name in TEXT_LIST_OPTION:
+            params.append(_option(TEXT_LIST_OPTION[name], list[str], helptext + "; repeat for each", required))
+            continue
         if annotation is EntryIntoForceRule:
             params.append(_option("entry_into_force_days", int,
                                   "Days after the last notification that it enters into force", False,
@@ -226,10 +243,16 @@ def line_from_options(model: type[Fact], options: dict[str, Any]) -> dict[str, A
     line: dict[str, Any] = {"type": model.__name__}
     source = {k.removeprefix("source_"): v for k, v in options.items() if k.startswith("source_") and v is not None}
     list_fields = {LIST_OPTION[f]: f for f in model.model_fields if f in LIST_OPTION}
+    text_lists = {TEXT_LIST_OPTION[f]: f for f in model.model_fields if f in TEXT_LIST_OPTION}
+    money = _money(model, options)
+    if money is not None:
+        line["value"] = money
     for name, value in options.items():
-        if value is None or name.startswith("source_") or name == "no_source" or value == []:
+        if value is None or name.startswith(("source_", "value_")) or name == "no_source" or value == []:
             continue
-        if name in list_fields:
+        if name in text_lists:
+            line[text_lists[name]] = value
+        elif name in list_fields:
             line[list_fields[name]] = _parties(value, name)
         elif name == "change":
             line["changes"] = _changes(value)
@@ -244,6 +267,24 @@ def line_from_options(model: type[Fact], options: dict[str, Any]) -> dict[str, A
     if "event_id" not in line:
         line["event_id"] = content_id(model, line)
     return line
+
+
+def _money(model: type[Fact], options: dict[str, Any]) -> dict[str, Any] | None:
+    """The value the --value-* options give, when the model's value is a Money."""
+    field = model.model_fields.get("value")
+    if field is None or _base(field.annotation) is not Money:
+        return None
+    amount, currency = options.get("value_amount"), options.get("value_currency")
+    if amount is None and currency is None:
+        if options.get("value_approximate"):
+            raise InvalidInput("--value-approximate needs --value-amount and --value-currency")
+        return None
+    if amount is None or currency is None:
+        raise InvalidInput("give a value as --value-amount with --value-currency (such as 1000000 USD)")
+    money: dict[str, Any] = {"amount": amount, "currency": currency.strip().upper()}
+    if options.get("value_approximate"):
+        money["approximate"] = True
+    return money
 
 
 def content_id(model: type[Fact], line: dict[str, Any]) -> str:
@@ -293,6 +334,10 @@ EXAMPLE_VALUES: dict[str, dict[str, str]] = {
     "CommitmentsRelated": {"commitment_id": "xian-2023-cultural-centres", "relation": "implements",
                            "other_commitment_id": "xian-2023-joint-statement"},
     "Assessed": {"occurred_on": "2024-01-15"},
+    "FacilityOpened": {"commitment_id": "xian-2023-cultural-centres", "occurred_on": "2024-11",
+                       "facility": "Kazakh cultural centre"},
+    "TargetSet": {"commitment_id": "xian-2023-industrialization-investment-plan", "occurred_on": "2023-05-17",
+                  "target": "first joint plants running", "due_on": "2025"},
 }
 # Facts that follow another one the demo does not have: their example records it first.
 EXAMPLE_AFTER = {"DocumentSigned": "CommitmentRegistered", "Resumed": "Suspended"}
