@@ -19,8 +19,13 @@ SECTORS = ["transport", "energy", "trade", "education", "culture", "mobility", "
 COUNTRIES = ["KZ", "CN", "UZ", "KG", "RU", "TR", "AZ", "MN"]
 
 
+# The last day a generated fact may take: a fact dated after it is recorded is refused, so long
+# histories end there (facts of one day keep the legal process's order).
+LAST_DAY = date(2025, 12, 31)
+
+
 def day(base: date, offset: int) -> str:
-    return (base + timedelta(days=offset)).isoformat()
+    return min(base + timedelta(days=offset), LAST_DAY).isoformat()
 
 
 def commitment_history(rnd: random.Random, cid: str, meeting: str, size: int, clean: bool = False) -> list[dict]:
@@ -95,7 +100,7 @@ def commitment_history(rnd: random.Random, cid: str, meeting: str, size: int, cl
                           "retracts": last_milestone, "reason": "no such step", "source": src})
             last_milestone = None
         else:
-            month = (start + timedelta(days=t)).isoformat()[:7]
+            month = day(start, t)[:7]
             facts.append({"type": "MilestoneReached", "event_id": f"{cid}-mm{n}", "occurred_on": month,
                           "milestone": f"monthly report {n}", **base})
         n += 1

@@ -21,6 +21,7 @@ from events.commitments import (
     ProvisionallyApplied,
     Resumed,
     SisterCityTieEstablished,
+    StepExpected,
     Superseded,
     Suspended,
     Terminated,
@@ -56,6 +57,7 @@ EVENT_TYPES: dict[str, type[Fact]] = {
         CommercialContractsSigned,
         TradeFigureReported,
         Assessed,
+        StepExpected,
         EventCorrected,
         EventRetracted,
     )

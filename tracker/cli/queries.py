@@ -33,6 +33,7 @@ def board_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "last_change": f"{r['last_change_on']} {r['last_change']}",
             "next_step": (r["next_step"] or "") + (f" by {r['next_step_due']}" if r["next_step_due"] else ""),
             "overdue": r["overdue"],
+            **({"possibly": r["possibly"]} if "possibly" in r else {}),
         }
         for r in rows
     ]
@@ -86,6 +87,8 @@ def status(
     )
     shown, columns, table = (board_table(rows), BOARD_COLUMNS, dict(title=title, highlight="overdue")) \
         if fmt.value == "table" else (rows, FULL_BOARD_COLUMNS, {})
+    if day is not None:  # what possibly had happened by then: shown, not counted
+        columns = [*columns, "possibly"]
     if with_basis:
         from tracker.basis import Basis
 
@@ -129,7 +132,8 @@ def history(
         note_basis(tracker_app.recorder.max_notification_id() or 0, as_of=day.isoformat() if day else None,
                    known_at=moment.isoformat() if moment else None)
         rows, state = replay.history(commitment, tracker_app.history(commitment), as_of=day, known_at=moment)
-        header = f"{state.legal_status} / {state.implementation_status}"
+        header = f"{state.legal_status} / {state.implementation_status}" + (
+            f"; possibly: {'; '.join(state.possibly)}" if state.possibly else "")
     if fmt.value == "table":
         title = f"History of {commitment}" + (f" as of {day}" if day else "") + (
             f" as known at {moment.isoformat()}" if moment else "")

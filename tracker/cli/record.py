@@ -276,6 +276,8 @@ EXAMPLE_VALUES: dict[str, dict[str, str]] = {
     "Lapsed": {"commitment_id": "xian-2023-international-road-transport", "occurred_on": "2025"},
     "CommercialContractsSigned": {"commitment_id": "xian-2023-export-agreements", "occurred_on": "2023-05"},
     "Assessed": {"occurred_on": "2024-01-15"},
+    "StepExpected": {"commitment_id": "xian-2023-international-road-transport", "occurred_on": "2024-05",
+                     "step": "entry into force", "expected_on": "2024-07"},
 }
 # Facts that follow another one the demo does not have: their example records it first.
 EXAMPLE_AFTER = {"DocumentSigned": "CommitmentRegistered", "Resumed": "Suspended"}
