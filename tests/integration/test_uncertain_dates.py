@@ -135,3 +135,17 @@ def test_an_expected_step_may_be_announced_for_the_future(tracker):
                         expected_on="2099-07"))
     row = shown(tracker)
     assert (row["next_step_due"], row["overdue"]) == ("2099-07", False)
+
+
+def test_the_reports_timeline_chart_is_not_stretched_to_the_bounds_of_an_open_or_unknown_date(tracker):
+    from tracker import report
+
+    signed_by_both(tracker, ratified_kz="../2024-03-01")
+    tracker.record(fact("DomesticProcedureCompleted", "kz-notified", occurred_on="XXXX", party="KZ",
+                        procedure="notification"))
+    tracker.record(fact("EnteredIntoForce", "in-force", occurred_on="2024-06-01/.."))
+    built = report.build(tracker)
+    assert built["chart"].start == date(2023, 5, 1)
+    assert built["chart"].end == date.today()
+    assert built["world_period"]("XXXX") is None
+    assert built["world_period"]("../2024-03-01")[:2] == (date(2024, 3, 1), date(2024, 3, 1))

@@ -87,8 +87,8 @@ def status(
     )
     shown, columns, table = (board_table(rows), BOARD_COLUMNS, dict(title=title, highlight="overdue")) \
         if fmt.value == "table" else (rows, FULL_BOARD_COLUMNS, {})
-    if day is not None:  # what possibly had happened by then: shown, not counted
-        columns = [*columns, "possibly"]
+    if day is not None and (fmt.value != "table" or any(r["possibly"] for r in rows)):
+        columns = [*columns, "possibly"]  # what possibly had happened by then: shown, not counted
     if with_basis:
         from tracker.basis import Basis
 
