@@ -45,9 +45,14 @@ def commitment_history(rnd: random.Random, cid: str, meeting: str, size: int, cl
     t = 30
     if binding:
         for party in (a, b):
+            # now and then a date not published, known only to precede the next step
+            on = f"../{day(start, t)}" if party == a and rnd.random() < 0.2 else day(start, t)
             legal.append({"type": "DomesticProcedureCompleted", "event_id": f"{cid}-dp-{party}",
-                          "occurred_on": day(start, t), "party": party, "procedure": "notification", **base})
+                          "occurred_on": on, "party": party, "procedure": "notification", **base})
             t += rnd.randint(5, 60)
+        if rnd.random() < 0.3:
+            legal.append({"type": "StepExpected", "event_id": f"{cid}-eif-expected", "occurred_on": day(start, t - 3),
+                          "step": "entry into force", "expected_on": day(start, t)[:7], **base})
         if rnd.random() < 0.2:
             legal.insert(1, {"type": "ProvisionallyApplied", "event_id": f"{cid}-pa", "occurred_on": day(start, 10),
                              **base})
