@@ -205,7 +205,7 @@ class Bench:
             catch_up(app, views)
             start = app.recorder.max_notification_id()
             facts = [parse_line({"type": "MilestoneReached", "event_id": f"late-{attempt}-{k}",
-                                 "commitment_id": f"c{k % max(1, n // 50)}", "occurred_on": "2027-01-01",
+                                 "commitment_id": f"c{k % max(1, n // 50)}", "occurred_on": "2026-01-01",
                                  "milestone": f"late news {k}", "source": {"title": "bench"}}) for k in range(new)]
             app.record_many(facts)
             began = time.perf_counter()
@@ -277,7 +277,7 @@ class Bench:
 
         def record(store: Path, cid: str) -> float:
             return run(tracker(store, "record", "milestone-reached", "--event-id", f"bench-{next(counter)}",
-                               "--commitment-id", cid, "--occurred-on", "2030-01-01", "--milestone", "bench",
+                               "--commitment-id", cid, "--occurred-on", "2026-01-01", "--milestone", "bench",
                                "--source-title", "bench"))[0]
 
         ours, theirs = medians(self.o.runs, lambda: record(long_store, "long"), lambda: record(short_store, "short"))

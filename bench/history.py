@@ -19,8 +19,13 @@ SECTORS = ["transport", "energy", "trade", "education", "culture", "mobility", "
 COUNTRIES = ["KZ", "CN", "UZ", "KG", "RU", "TR", "AZ", "MN"]
 
 
+# The last day a generated fact may take: a fact dated after it is recorded is refused, so long
+# histories end there (facts of one day keep the legal process's order).
+LAST_DAY = date(2025, 12, 31)
+
+
 def day(base: date, offset: int) -> str:
-    return (base + timedelta(days=offset)).isoformat()
+    return min(base + timedelta(days=offset), LAST_DAY).isoformat()
 
 
 def commitment_history(rnd: random.Random, cid: str, meeting: str, size: int, clean: bool = False) -> list[dict]:
@@ -41,16 +46,21 @@ def commitment_history(rnd: random.Random, cid: str, meeting: str, size: int, cl
     number = int(cid.lstrip("c") or 0)  # some shapes go by the commitment's number: no draw, same history otherwise
     if binding:
         for party in (a, b):
+            # now and then a date not published, known only to precede the next step
+            on = f"../{day(start, t)}" if party == a and rnd.random() < 0.2 else day(start, t)
             if number % 4 == 1 and party == a:  # a chamber's vote, then the law signed
                 legal.append({"type": "DomesticProcedureStepTaken", "event_id": f"{cid}-vote-{party}",
                               "occurred_on": day(start, t - 10), "party": party, "step": "upper chamber approved",
                               **base})
                 legal.append({"type": "DomesticProcedureStepTaken", "event_id": f"{cid}-dp-{party}",
-                              "occurred_on": day(start, t), "party": party, "step": "law signed", **base})
+                              "occurred_on": on, "party": party, "step": "law signed", **base})
             else:
                 legal.append({"type": "DomesticProcedureCompleted", "event_id": f"{cid}-dp-{party}",
-                              "occurred_on": day(start, t), "party": party, "procedure": "notification", **base})
+                              "occurred_on": on, "party": party, "procedure": "notification", **base})
             t += rnd.randint(5, 60)
+        if rnd.random() < 0.3:
+            legal.append({"type": "StepExpected", "event_id": f"{cid}-eif-expected", "occurred_on": day(start, t - 3),
+                          "step": "entry into force", "expected_on": day(start, t)[:7], **base})
         if rnd.random() < 0.2:
             legal.insert(1, {"type": "ProvisionallyApplied", "event_id": f"{cid}-pa", "occurred_on": day(start, 10),
                              **base})
@@ -125,7 +135,7 @@ def commitment_history(rnd: random.Random, cid: str, meeting: str, size: int, cl
                           "retracts": last_milestone, "reason": "no such step", "source": src})
             last_milestone = None
         else:
-            month = (start + timedelta(days=t)).isoformat()[:7]
+            month = day(start, t)[:7]
             facts.append({"type": "MilestoneReached", "event_id": f"{cid}-mm{n}", "occurred_on": month,
                           "milestone": f"monthly report {n}", **base})
         n += 1

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -32,15 +33,16 @@ from events import (
     event_class,
     parse_line,
 )
-from events.base import trusted, upcast, utc_now
+from events.base import trusted, upcast, utc_now, world_period
 from events.errors import (
     AlreadyRegistered,
     DuplicateEventId,
     ImpossibleTransition,
     InvalidInput,
+    NotHappenedYet,
     UnknownEvent,
 )
-from events.rules import Status, apply_changes, evaluate, world_key
+from events.rules import Status, apply_changes, evaluate, folds_on, world_key
 from events.rules_version import RULES_VERSION
 
 NAMESPACE = uuid5(NAMESPACE_URL, "tracker:streams")
@@ -274,7 +276,26 @@ class Stream:
             case EventRetracted() if self.registration is not None and isinstance(target, self.registration):
                 raise ImpossibleTransition("a registration cannot be retracted; correct it instead")
             case EventCorrected(changes=changes):
-                apply_changes(target, changes)
+                self.check_happened(apply_changes(target, changes), fact.recorded_at or utc_now())
+
+    def check_happened(self, fact: Fact, recorded_at: datetime) -> None:
+        """A fact must have happened when it is recorded: its period may not start after that
+        moment (the world's first time zone, UTC+14, decides). What is announced for later is
+        recorded as expected."""
+        if recorded_at.tzinfo is None:
+            recorded_at = recorded_at.replace(tzinfo=timezone.utc)
+        latest_day = (recorded_at.astimezone(timezone.utc) + timedelta(hours=14)).date()
+        if world_period(fact.occurred_on)[0] <= latest_day:
+            return
+        instead = (
+            f"record it as expected: tracker record step-expected --commitment-id {fact.commitment_id}"
+            f" --step ... --expected-on {fact.occurred_on} --occurred-on <when it was announced>"
+            if isinstance(fact, CommitmentEvent) else "record it once it has happened"
+        )
+        raise NotHappenedYet(
+            f"{fact.event_id}: {fact.type} on {fact.occurred_on} has not happened yet"
+            f" (recorded {recorded_at:%Y-%m-%d}): {instead}"
+        )
 
     def settle(self) -> None:
         """Run the checks that wait for a whole batch (``append(..., settle=False)``)."""
@@ -291,11 +312,13 @@ class Stream:
         if not self.check_not_duplicate(fact):
             return None
         self.check_registration(fact)
+        recorded_at = fact.recorded_at or utc_now()
+        self.check_happened(fact, recorded_at)
         self.check_target(fact)
         stamped = fact.stamped(
             originator_id=self.id,
             originator_version=self.version + 1,
-            recorded_at=fact.recorded_at or utc_now(),
+            recorded_at=recorded_at,
         )
         previous = self._last_seal()
         line = stamped.to_line()
@@ -389,9 +412,8 @@ class Commitment(Stream):
         current = self._status
         if current is not None:
             new = self._facts[self._checked - count:]  # unchecked facts are never unparsed lines
-            keys = [world_key(f) for f in new]
             in_order = (
-                all(a <= b for a, b in zip([current.last_key or keys[0], *keys], keys))
+                folds_on(current, [world_key(f) for f in new])
                 and not any(isinstance(f, (EventCorrected, EventRetracted)) for f in new)
             )
         if current is not None and in_order:

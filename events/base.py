@@ -21,43 +21,101 @@ from pydantic.json_schema import SkipJsonSchema
 from events.countries import ISO_3166_ALPHA2
 from events.fast_models import keep_line, kept_line, replaced, stored_reader, trusted  # noqa: F401 - were here first; still importable
 
-_WORLD_DATE = re.compile(r"^(\d{4})(?:-(?:(0[1-9]|1[0-2])(?:-(\d{2}))?|Q([1-4])))?$")
+# One world date in its plain form: YYYY, YYYY-MM, YYYY-MM-DD or YYYY-Qn; EDTF's
+# unspecified digits for the whole date (XXXX), the month (YYYY-XX) or the day (YYYY-MM-XX);
+# then EDTF's qualifiers: ~ approximate, ? uncertain, % both.
+_POINT = re.compile(
+    r"^(?:(XXXX)|(\d{4})(?:-(?:(0[1-9]|1[0-2]|XX)(?:-(\d{2}|XX))?|Q([1-4])))?)([~?%]?)$"
+)
+EARLIEST, LATEST = date(1800, 1, 1), date(2200, 12, 31)  # the years a world date may name
+OPEN = ".."  # an open bound of a range: "../2024-03-01" (on or before), "2024-03-01/.." (on or after)
+QUALIFIERS = {"~": "approximate", "?": "uncertain", "%": "uncertain, approximate"}
+FORMS = ("YYYY-MM-DD, YYYY-MM, YYYY-Qn or YYYY; a range FROM/TO (2023-06-12/2023-06-14);"
+         " an open bound ../TO (on or before) or FROM/.. (on or after); XXXX, YYYY-XX or"
+         " YYYY-MM-XX (unknown); ~ (approximate), ? (uncertain) or % (both) after a date")
+
+
+def _not_a_date(value: str, why: str = "") -> ValueError:
+    return ValueError(f"{value!r} is not a world date{why}: use {FORMS}")
+
+
+def _point(value: str, whole: str) -> tuple[date, date, str]:
+    """First day, last day and precision of one date of a range (or of the whole date)."""
+    match = _POINT.match(value)
+    if not match:
+        raise _not_a_date(whole)
+    unknown, year, month, day, quarter, qualifier = match.groups()
+    if unknown:
+        first, last, precision = EARLIEST, LATEST, "unknown"
+    else:
+        y = int(year)
+        if y < EARLIEST.year or y > LATEST.year:
+            raise ValueError(f"{whole!r}: year out of range {EARLIEST.year}-{LATEST.year}")
+        if quarter:
+            first_month = (int(quarter) - 1) * 3 + 1
+            last_month = first_month + 2
+            first = date(y, first_month, 1)
+            last = date(y, last_month, calendar.monthrange(y, last_month)[1])
+            precision = "quarter"
+        elif month == "XX":
+            if day and day != "XX":
+                raise _not_a_date(whole, " (a day in an unknown month)")
+            first, last, precision = date(y, 1, 1), date(y, 12, 31), "year"
+        elif month and day and day != "XX":
+            try:
+                first = last = date(y, int(month), int(day))
+            except ValueError:
+                raise ValueError(f"{whole!r} is not a real calendar day") from None
+            precision = "day"
+        elif month:
+            m = int(month)
+            first, last, precision = date(y, m, 1), date(y, m, calendar.monthrange(y, m)[1]), "month"
+        else:
+            first, last, precision = date(y, 1, 1), date(y, 12, 31), "year"
+    if qualifier:
+        precision = f"{precision}, {QUALIFIERS[qualifier]}"
+    return first, last, precision
 
 
 @lru_cache(maxsize=65536)
 def world_period(value: str) -> tuple[date, date, str]:
-    """First day, last day and precision of a world date such as 2023-Q1.
+    """First day, last day and precision of a world date, in the spirit of ISO 8601-2 (EDTF).
+
+    The precision is day, month, quarter or year; range (FROM/TO), before (../TO), after
+    (FROM/..) or unknown (XXXX, whose period is every day a world date may name); followed
+    by ", approximate", ", uncertain" or ", uncertain, approximate" for a qualified date
+    (its period stays the one it names). An open bound reaches the first or last day a world
+    date may name (``EARLIEST``, ``LATEST``).
 
     >>> world_period("2023-Q1")
     (datetime.date(2023, 1, 1), datetime.date(2023, 3, 31), 'quarter')
+    >>> world_period("../2024-03-01")
+    (datetime.date(1800, 1, 1), datetime.date(2024, 3, 1), 'before')
     """
-    match = _WORLD_DATE.match(value)
-    if not match:
-        raise ValueError(
-            f"{value!r} is not a date: use YYYY-MM-DD, YYYY-MM, YYYY-Q1..Q4 or YYYY"
-        )
-    year, month, day, quarter = match.groups()
-    y = int(year)
-    if y < 1800 or y > 2200:
-        raise ValueError(f"{value!r}: year out of range 1800-2200")
-    if quarter:
-        first_month = (int(quarter) - 1) * 3 + 1
-        last_month = first_month + 2
-        return (
-            date(y, first_month, 1),
-            date(y, last_month, calendar.monthrange(y, last_month)[1]),
-            "quarter",
-        )
-    if month and day:
-        try:
-            d = date(y, int(month), int(day))
-        except ValueError:
-            raise ValueError(f"{value!r} is not a real calendar day") from None
-        return d, d, "day"
-    if month:
-        m = int(month)
-        return date(y, m, 1), date(y, m, calendar.monthrange(y, m)[1]), "month"
-    return date(y, 1, 1), date(y, 12, 31), "year"
+    if "/" not in value:
+        return _point(value, value)
+    start, _, end = value.partition("/")
+    if start == OPEN and end == OPEN or "/" in end:
+        raise _not_a_date(value)
+    if start == OPEN:
+        return EARLIEST, _point(end, value)[1], "before"
+    if end == OPEN:
+        return _point(start, value)[0], LATEST, "after"
+    first, last = _point(start, value)[0], _point(end, value)[1]
+    if last < first:
+        raise _not_a_date(value, " (the range ends before it starts)")
+    return first, last, "range"
+
+
+@lru_cache(maxsize=65536)
+def world_place(value: str) -> str | None:
+    """The day (ISO) a fact of this world date takes in world order: the first day of its
+    period, but the last for an open start ("../2024-03-01": no earlier than known); None
+    for an unknown date (XXXX), which ``events.rules`` places by the legal process."""
+    first, last, precision = world_period(value)
+    if precision.startswith("unknown"):
+        return None
+    return (last if precision == "before" else first).isoformat()
 
 
 def _check_world_date(value: str) -> str:
@@ -79,12 +137,17 @@ def _check_address(value: str) -> str:
 
 WorldDate = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, max_length=10),
+    StringConstraints(strip_whitespace=True, max_length=40),
     AfterValidator(_check_world_date),
     Field(
-        description="When it happened in the world: YYYY-MM-DD, YYYY-MM, YYYY-Qn or YYYY;"
-        " the form gives the precision (day, month, quarter, year).",
-        examples=["2023-05-17", "2023-05", "2023-Q1", "2023"],
+        description="When it happened in the world, no more precisely than known (ISO 8601-2 /"
+        " EDTF forms): YYYY-MM-DD, YYYY-MM, YYYY-Qn or YYYY; a range FROM/TO; an open bound"
+        " ../TO (on or before) or FROM/.. (on or after); XXXX (unknown), YYYY-XX (unknown month)"
+        " or YYYY-MM-XX (unknown day); a trailing ~ (approximate), ? (uncertain) or % (both)."
+        " The form gives the precision.",
+        examples=["2023-05-17", "2023-05", "2023-Q1", "2023", "2023-06-12/2023-06-14",
+                  "2023-06/2023-08", "../2024-03-01", "2024-03-01/..", "XXXX", "2024-XX",
+                  "2023-06~", "2023-06?"],
     ),
 ]
 CountryCode = Annotated[

@@ -476,6 +476,31 @@ class Assessed(CommitmentEvent):
         return f"assessed {self.score:+d}"
 
 
+ExpectedStep = Literal[
+    "signing",
+    "domestic procedures",
+    "provisional application",
+    "entry into force",
+    "opening",
+    "implementation",
+    "completion",
+    "resumption",
+]
+
+
+class StepExpected(CommitmentEvent):
+    """A step announced for a date to come, such as "entry into force announced for 2025-07",
+    dated (``occurred_on``) when it was announced. Its date shows as the next step's due
+    date until the step happens, and is overdue once it passes unconfirmed. A fact dated
+    after the moment it is recorded can only be recorded this way."""
+
+    step: ExpectedStep = Field(description="The step announced")
+    expected_on: WorldDate = Field(description="When the step is expected to happen in the world")
+
+    def summary(self) -> str:
+        return f"{self.step} expected on {self.expected_on}"
+
+
 class EventCorrected(Fact):
     """A wrong fact, corrected: the fields in ``changes`` replace the old values."""
 

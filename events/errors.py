@@ -15,6 +15,10 @@ class InvalidInput(TrackerError):
     exit_code = 2
 
 
+class NotHappenedYet(InvalidInput):
+    """A fact dated after the moment it is recorded: what is announced is recorded as expected."""
+
+
 class UnknownCommitment(TrackerError):
     exit_code = 3
 

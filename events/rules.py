@@ -7,13 +7,25 @@ suspension, end), and the whole history must then read as a possible sequence.
 Gaps are allowed — an entry into force may be recorded before anyone records the
 signing — but contradictions are not: a signing dated after the entry into force,
 a resumption with no suspension, anything on a track after its final state.
+
+Imprecise world dates (``events.base.world_period``) are placed so that they never make a
+real history impossible: a period is placed at its first day, but an open start
+("../2024-03-01": on or before) at its end bound, the latest it can be; an unknown date
+(XXXX) is placed where the legal process puts it, after the last placed fact of the same
+or a lower rank (a ratification of unknown date after the signing, before the entry into
+force). A commitment holding an unknown date is folded again whole on each new fact.
+
+``as_of`` counts a fact as happened when it *certainly* had: its period ended by then, or
+it was recorded by then (whatever is recorded has happened). A fact whose period spans
+the date *possibly* had: it is not counted, but named in ``Status.possibly``; one that
+starts later had *not yet*. A ``StepExpected`` gives the next step's due date until the
+step happens.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from typing import Any, Iterable
 
 from events import (
@@ -28,8 +40,8 @@ from events import (
     EventCorrected,
     EventRetracted,
     Expired,
-    Fact,
     FacilityOpened,
+    Fact,
     ImplementationStatusChanged,
     InstrumentsRelated,
     Lapsed,
@@ -37,6 +49,7 @@ from events import (
     ProvisionallyApplied,
     Resumed,
     SisterCityTieEstablished,
+    StepExpected,
     Superseded,
     Suspended,
     TargetSet,
@@ -46,6 +59,7 @@ from events import (
     Withdrawn,
     world_period,
 )
+from events.base import world_place
 from events.commitments import BINDING_INSTRUMENTS, COMPLETING_STEPS
 from events.errors import ImpossibleTransition, InvalidInput, UnknownEvent
 
@@ -125,17 +139,40 @@ RANK: dict[type, int] = {
     Superseded: 8,
     Lapsed: 8,
     Assessed: 9,
+    StepExpected: 9,
 }
 
 
+UNDATED = "unknown"  # the place of an unknown date in a world key: after every ISO date
+
+
 def world_key(event: Fact) -> tuple[str, int, int]:
-    """Sort key of world order; ISO dates sort as strings."""
-    return (_start(event.occurred_on), RANK.get(type(event), 5), event.originator_version or 0)
+    """Sort key of world order; ISO dates sort as strings. An unknown date sorts last here;
+    ``evaluate`` folds it where the legal process puts it (see the module's docstring)."""
+    return (world_place(event.occurred_on) or UNDATED, RANK.get(type(event), 5), event.originator_version or 0)
 
 
-@lru_cache(maxsize=65536)
-def _start(occurred_on: str) -> str:
-    return world_period(occurred_on)[0].isoformat()
+def folds_on(state: Status, keys: Iterable[tuple[str, int, int]]) -> bool:
+    """Whether facts of these world keys (in this order) can be folded onto ``state`` as
+    they come and give what folding everything again gives: each comes after the last,
+    and neither they nor the facts folded hold an unknown date."""
+    if state.undated:
+        return False
+    previous = state.last_key
+    for key in keys:
+        if key[0] == UNDATED or (previous is not None and key < previous):
+            return False
+        previous = key
+    return True
+
+
+def certainty(fact: Fact, as_of: date) -> str:
+    """Whether a fact had happened by ``as_of``: "certainly" (its period ended by then, or it
+    was recorded by then), "possibly" (its period spans the date) or "not yet"."""
+    first, last, _ = world_period(fact.occurred_on)
+    if last <= as_of or (fact.recorded_at is not None and fact.recorded_at.date() <= as_of):
+        return "certainly"
+    return "possibly" if first <= as_of else "not yet"
 
 
 def effective_events(events: Iterable[Fact]) -> list[Fact]:
@@ -227,6 +264,9 @@ class Status:
     registered_binding: bool = False
     registered_rule: dict[str, Any] | None = None
     related_commitments: list[dict[str, str]] = field(default_factory=list)
+    undated: int = 0  # facts of unknown date folded
+    expected: dict[str, str] = field(default_factory=dict)  # step -> its announced date
+    possibly: list[str] = field(default_factory=list)  # as of a date: facts that possibly had happened
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -236,7 +276,7 @@ class Status:
         fields, except ``procedures``, which it fills in place)."""
         return replace(self, procedures=dict(self.procedures),
                        instruments=[_copy_instrument(i) for i in self.instruments],
-                       related_commitments=list(self.related_commitments),
+                       related_commitments=list(self.related_commitments), expected=dict(self.expected),
                        targets=dict(self.targets), met=dict(self.met), by_party=dict(self.by_party))
 
     @classmethod
@@ -255,6 +295,10 @@ class Status:
         if event.source is None:
             self.unsourced += 1
         self.last_key = key or world_key(event)
+        self.undated += self.last_key[0] == UNDATED
+        if isinstance(event, StepExpected):
+            self.expected[event.step] = event.expected_on
+            return
         if isinstance(event, CommitmentRegistered):
             self._register(event)
             return
@@ -719,6 +763,16 @@ class Status:
         """Each party's side, where a fact names one (every party, for a reciprocal one)."""
         return {c: self.by_party[c] for c in self.countries() if c in self.by_party}
 
+    def upcoming(self) -> tuple[str | None, str | None]:
+        """The next step and its due date: the date announced for it (``StepExpected``)
+        where there is one, else what ``next_step`` gives."""
+        step, due = self.next_step()
+        if step is not None:
+            for expected, on in self.expected.items():
+                if step == expected or step.startswith(expected + ":"):
+                    return step, on
+        return step, due
+
 
 def _side_done(progress: str | None) -> bool:
     return bool(progress) and progress.startswith(("opened", COMPLETED))
@@ -742,6 +796,20 @@ def _copy_instrument(instrument: dict[str, Any]) -> dict[str, Any]:
             "relations": [list(r) for r in instrument["relations"]]}
 
 
+def world_order(facts: list[Fact]) -> list[tuple[Fact, tuple[str, int, int]]]:
+    """The facts with their world keys, in the order they are folded: by key, each fact of
+    unknown date after the last placed fact of the same or a lower rank."""
+    keyed = sorted(((fact, world_key(fact)) for fact in facts), key=lambda pair: pair[1])
+    undated = [pair for pair in keyed if pair[1][0] == UNDATED]
+    if not undated:
+        return keyed
+    order = keyed[: len(keyed) - len(undated)]
+    for pair in sorted(undated, key=lambda pair: pair[1][1:]):
+        at = max((n + 1 for n, (_, key) in enumerate(order) if key[1] <= pair[1][1]), default=0)
+        order.insert(at, pair)
+    return order
+
+
 def evaluate(
     commitment_id: str,
     events: Iterable[Fact],
@@ -752,16 +820,19 @@ def evaluate(
     """Fold a commitment's facts (given in recording order) in world order.
 
     ``known_at`` keeps only what had been recorded by then, corrections included;
-    ``as_of`` then keeps the facts that had happened by that world date. A fact known
-    only to the month, quarter or year counts once its whole period is past.
+    ``as_of`` then keeps the facts that certainly had happened by that world date (see
+    ``certainty``) and names those that possibly had in ``Status.possibly``.
     """
     if known_at is not None:
         events = [e for e in events if e.recorded_at is None or e.recorded_at <= known_at]
     facts = effective_events(events)
+    possibly: list[Fact] = []
     if as_of is not None:
-        facts = [e for e in facts if world_period(e.occurred_on)[1] <= as_of]
+        judged = [(fact, certainty(fact, as_of)) for fact in facts]
+        facts = [fact for fact, judged_as in judged if judged_as == "certainly"]
+        possibly = [fact for fact, judged_as in judged if judged_as == "possibly"]
     status = Status(commitment_id=commitment_id)
-    keys = [world_key(fact) for fact in facts]
-    for n in sorted(range(len(facts)), key=keys.__getitem__):
-        status.apply(facts[n], keys[n])
+    for fact, key in world_order(facts):
+        status.apply(fact, key)
+    status.possibly = [f"{fact.summary()} ({fact.occurred_on})" for fact, _ in world_order(possibly)]
     return status

@@ -25,6 +25,7 @@ from events.commitments import (
     ProvisionallyApplied,
     Resumed,
     SisterCityTieEstablished,
+    StepExpected,
     Superseded,
     Suspended,
     TargetSet,
@@ -66,6 +67,7 @@ EVENT_TYPES: dict[str, type[Fact]] = {
         CommercialContractsSigned,
         TradeFigureReported,
         Assessed,
+        StepExpected,
         EventCorrected,
         EventRetracted,
     )

@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from events import CommitmentEvent, Fact, world_period
-from events.rules import Status, evaluate, world_key
+from events import CommitmentEvent, Fact
+from events.rules import Status, certainty, evaluate, world_key
 from projections.views import board_row, history_row, on_board, standings
 
 
@@ -30,8 +30,15 @@ def known(facts: Iterable[Fact], known_at: datetime | None) -> list[Fact]:
 
 
 def happened(fact: Fact, as_of: date | None) -> bool:
-    """Whether a fact had happened by ``as_of``: its whole period is past (always, when None)."""
-    return as_of is None or world_period(fact.occurred_on)[1] <= as_of
+    """Whether a fact certainly had happened by ``as_of`` (always, when None): see
+    ``events.rules.certainty``."""
+    return as_of is None or certainty(fact, as_of) == "certainly"
+
+
+def possibly(state: Status) -> str | None:
+    """What possibly had happened by the ``as_of`` a status was folded for, as the board says
+    it: "possibly: entered into force (2023-06/2023-08)"; None when nothing."""
+    return f"possibly: {'; '.join(state.possibly)}" if state.possibly else None
 
 
 def status_of(stream: list[Fact], *, as_of: date | None = None, known_at: datetime | None = None) -> Status | None:
@@ -55,9 +62,15 @@ def board(facts: Iterable[Fact], today: date, *, as_of: date | None = None, know
           party: str | None = None, institution: str | None = None, sector: str | None = None,
           meeting: str | None = None, overdue_only: bool = False) -> list[dict[str, Any]]:
     """The status board's rows as they stood, filtered as ``projections.read.board`` filters."""
-    return [board_row(state, today) for state in statuses(facts, as_of=as_of, known_at=known_at)
-            if on_board(state, today, party=party, institution=institution, sector=sector, meeting=meeting,
-                        overdue_only=overdue_only)]
+    rows = []
+    for state in statuses(facts, as_of=as_of, known_at=known_at):
+        if on_board(state, today, party=party, institution=institution, sector=sector, meeting=meeting,
+                    overdue_only=overdue_only):
+            row = board_row(state, today)
+            if as_of is not None:
+                row["possibly"] = possibly(state)
+            rows.append(row)
+    return rows
 
 
 def history(commitment_id: str, facts: Iterable[Fact], *, as_of: date | None = None,

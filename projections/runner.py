@@ -28,7 +28,7 @@ from events import (
     MeetingHeld,
     TradeFigureReported,
 )
-from events.rules import NOT_SIGNED, Status, evaluate, world_key
+from events.rules import NOT_SIGNED, Status, evaluate, folds_on, world_key
 from projections.files import StoreFiles, bind_quickly, make_private
 from projections.schema import BUILT_BY, INDEXES, READ_MODELS, TABLES, VIEWS, built_here
 from projections.views import (
@@ -333,7 +333,7 @@ class Batch:
             else:
                 self.dirty.add(cid)
                 return
-        if state.last_key is not None and world_key(fact) < state.last_key:
+        if not folds_on(state, [world_key(fact)]):
             self.dirty.add(cid)  # learnt out of world order: fold the whole history again
             return
         state.apply(fact)

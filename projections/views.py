@@ -27,8 +27,8 @@ from events import (
     TradeFigureReported,
     world_period,
 )
-from events.base import party_label
-from events.rules import COMPLETED, IN_FORCE, LEGAL_FINAL, NOT_SIGNED, RANK, Status, effective_events
+from events.base import party_label, world_place
+from events.rules import COMPLETED, IN_FORCE, LEGAL_FINAL, NOT_SIGNED, RANK, UNDATED, Status, effective_events
 from projections.read import TIMELINE_COLUMNS
 from projections.schema import TABLES
 
@@ -95,9 +95,11 @@ _NO_SOURCE: dict[str, Any] = {}
 
 @lru_cache(maxsize=65536)
 def _span(occurred_on: str) -> tuple[str, str, str]:
-    """First and last day (ISO) and precision of a world date; a few thousand dates recur."""
-    start, end, precision = world_period(occurred_on)
-    return start.isoformat(), end.isoformat(), precision
+    """The day a world date is placed in world order (``starts_on``: its first day, but for
+    an open start its end bound and for an unknown date "unknown"), its last day (ISO) and
+    precision; a few thousand dates recur."""
+    _, end, precision = world_period(occurred_on)
+    return world_place(occurred_on) or UNDATED, end.isoformat(), precision
 
 
 def timeline_row(position: int, fact: Fact, stream: str, standing: str = STANDING) -> tuple[Any, ...]:
@@ -156,7 +158,7 @@ def instrument_chain(state: Status) -> dict[str, str | None]:
 def board_row(state: Status, today: date) -> dict[str, Any]:
     """A commitment's row on the status board (projections.read.BOARD_COLUMNS, ``binding``
     and the instrument chain's columns)."""
-    step, due = state.next_step()
+    step, due = state.upcoming()
     return {
         "commitment_id": state.commitment_id,
         "kind": state.kind,
@@ -217,7 +219,7 @@ def on_board(state: Status, today: date, *, party: str | None = None, institutio
         return False
     if meeting and state.meeting_id != meeting:
         return False
-    return not overdue_only or overdue(state.next_step()[1], today)
+    return not overdue_only or overdue(state.upcoming()[1], today)
 
 
 # -- counts ----------------------------------------------------------------------------
@@ -231,7 +233,7 @@ def party_counts(states: Iterable[Status], today: date) -> list[dict[str, Any]]:
     for state in states:
         keys = {(p["country"], "") for p in state.parties} | {
             (p["country"], p["institution"]) for p in state.parties if p.get("institution")}
-        late = overdue(state.next_step()[1], today)
+        late = overdue(state.upcoming()[1], today)
         for country, institution in keys:
             row = counts.setdefault((country, institution), {
                 "country": country, "institution": institution, "commitments": 0, "signed": 0,

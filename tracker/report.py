@@ -80,8 +80,9 @@ def build(app: Any, as_of: date | None = None, today: date | None = None) -> dic
         meeting["contracts_worth"] = money_total(
             (s.value["amount"], s.value["currency"]) for s, _ in statuses
             if s.value and s.meeting_id == meeting["meeting"].meeting_id)
-    all_days = [world_period(f.occurred_on)[0] for _, evs in statuses for f in evs]
-    chart_end = max([today, *[world_period(f.occurred_on)[1] for _, evs in statuses for f in evs]]) if all_days else today
+    drawn = [p for _, evs in statuses for f in evs if (p := drawn_period(f.occurred_on, today))]
+    all_days = [p[0] for p in drawn]
+    chart_end = max([today, *[p[1] for p in drawn]]) if all_days else today
     chart = Chart(start=min(all_days, default=today).replace(day=1), end=chart_end)
     return {
         "as_of": as_of,
@@ -96,9 +97,22 @@ def build(app: Any, as_of: date | None = None, today: date | None = None) -> dic
         "facts": sorted(facts_rows, key=world_key),
         "marks": marks,
         "legal_types": LEGAL_TYPES,
-        "world_period": world_period,
+        "world_period": lambda occurred_on: drawn_period(occurred_on, today),
         "short_progress": short_progress,
     }
+
+
+def drawn_period(occurred_on: str, today: date) -> tuple[date, date, str] | None:
+    """The part of a world date's period the timeline chart draws: an open start at its
+    bound, an open end up to ``today``; an unknown date nowhere (None)."""
+    first, last, precision = world_period(occurred_on)
+    if precision.startswith("unknown"):
+        return None
+    if precision == "before":
+        return last, last, precision
+    if precision == "after":
+        return first, max(first, min(last, today)), precision
+    return first, last, precision
 
 
 def trade_chart(figures: list[TradeFigureReported]) -> dict[str, Any]:

@@ -49,6 +49,7 @@ STEPS = [
     ("ImplementationStatusChanged", {"status": "completed", "party": "KZ"}),
     ("CommercialContractsSigned", {"value": "100000000"}),
     ("Terminated", {}),
+    ("StepExpected", {"step": "entry into force", "expected_on": "2025-06"}),
 ]
 LIFECYCLES = [None, None, "regime", "facility", "tie", "reciprocal", "declaration", "contract", "plan"]
 # Parties with and without an institution; one with letters SQLite's LIKE does not fold.
@@ -68,7 +69,14 @@ DAYS = [date(2023, 5, 1), date(2024, 6, 30), date(2026, 1, 1), date.today()]
 
 
 def dated(day: date, precision: str) -> str:
-    return {"day": day.isoformat(), "month": day.isoformat()[:7], "year": str(day.year)}[precision]
+    return {"day": day.isoformat(), "month": day.isoformat()[:7], "year": str(day.year),
+            "range": f"{day.isoformat()}/{(day + timedelta(days=2)).isoformat()}", "before": f"../{day.isoformat()}",
+            "after": f"{day.isoformat()}/..", "approximate": f"{day.isoformat()[:7]}~", "unknown": "XXXX"}[precision]
+
+
+# How precisely each generated fact is dated: mostly to the day, sometimes in each uncertain form.
+PLANNED = ["day", "day", "day", "day", "day", "month", "range", "before", "after", "approximate", "unknown"]
+ANY = ["day", "month", "year", "range", "before", "after", "unknown"]
 
 
 @st.composite
@@ -100,11 +108,11 @@ def histories(draw):
         day = date(2023, 5, 18)
         for n in plan:  # in the process's order, each some days after the last
             day += timedelta(days=draw(st.integers(1, 120)))
-            steps.append((STEPS[n], c, dated(day, draw(st.sampled_from(["day", "day", "day", "month"])))))
+            steps.append((STEPS[n], c, dated(day, draw(st.sampled_from(PLANNED)))))
     for _ in range(draw(st.integers(0, 4))):  # anything, any day: often impossible
         day = draw(st.dates(min_value=date(2023, 5, 1), max_value=date(2026, 1, 1)))
         steps.append((draw(st.sampled_from(STEPS)), draw(st.sampled_from(commitments)),
-                      dated(day, draw(st.sampled_from(["day", "month", "year"])))))
+                      dated(day, draw(st.sampled_from(ANY)))))
     order = draw(st.permutations(range(len(steps))))
     for n in order:  # learnt in any order
         (kind, fields), cid, when = steps[n]

@@ -25,9 +25,10 @@ def _validated(topic: str, state: bytes, originator_id, originator_version):  # 
 
 def test_every_kind_of_stored_fact_reads_back_as_the_fact_its_fields_validate_to(tracker):
     lines = list(itertools.islice(generate(6_000, seed=3), 6_000))
-    endings = [fact(kind, f"end-{kind}", cid, occurred_on="2031-01-01", **extra) for kind, cid, extra in [
+    endings = [fact(kind, f"end-{kind}", cid, occurred_on="2026-01-01", **extra) for kind, cid, extra in [
         ("Terminated", "c0", {}), ("Withdrawn", "c2", {"party": "KZ"}), ("Expired", "c4", {}),
-        ("Superseded", "c6", {"superseded_by": "c7"})]]
+        ("Superseded", "c6", {"superseded_by": "c7"}),
+        ("StepExpected", "c8", {"step": "completion", "expected_on": "2099"})]]
     tracker.record_many([parse_line(line) for line in lines] + endings)
 
     read = {type(f).__name__ for _, f in tracker.facts()}

@@ -145,9 +145,9 @@ def test_known_at_counts_only_what_had_been_recorded_by_then():
 
 
 def test_a_withdrawal_by_a_country_that_is_no_party_still_folds_as_before():
+    from events import parse_line
     from events.rules import evaluate
     from tests.builders import fact, registered
-    from events import parse_line
 
     status = evaluate("visa", [parse_line(registered("visa")), fact("DocumentSigned", "s", instrument="agreement"),
                                fact("Withdrawn", "w", occurred_on="2024", party="RU")])
@@ -157,10 +157,10 @@ def test_a_withdrawal_by_a_country_that_is_no_party_still_folds_as_before():
 def test_a_milestone_of_a_country_that_is_no_party_is_refused():
     import pytest
 
+    from events import parse_line
     from events.errors import ImpossibleTransition
     from events.rules import evaluate
     from tests.builders import fact, registered
-    from events import parse_line
 
     with pytest.raises(ImpossibleTransition, match="RU is not a party"):
         evaluate("visa", [parse_line(registered("visa")),

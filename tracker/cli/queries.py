@@ -34,6 +34,7 @@ def board_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "last_change": f"{r['last_change_on']} {r['last_change']}",
             "next_step": (r["next_step"] or "") + (f" by {r['next_step_due']}" if r["next_step_due"] else ""),
             "overdue": r["overdue"],
+            **({"possibly": r["possibly"]} if "possibly" in r else {}),
         }
         for r in rows
     ]
@@ -89,6 +90,8 @@ def status(
         if fmt.value == "table" else (rows, FULL_BOARD_COLUMNS, {})
     if fmt.value in ("json", "nl") and any(r["instruments"] for r in rows):
         columns = [*columns, *CHAIN_COLUMNS]  # commitments carried by several instruments
+    if day is not None and (fmt.value != "table" or any(r["possibly"] for r in rows)):
+        columns = [*columns, "possibly"]  # what possibly had happened by then: shown, not counted
     if with_basis:
         from tracker.basis import Basis
 
@@ -141,7 +144,8 @@ def history(
         from projections.views import instrument_chain
 
         header = history_header(instrument_chain(state)["instruments"] or state.legal_status,
-                                state.implementation_status, state.progress())
+                                state.implementation_status, state.progress()) + (
+            f"; possibly: {'; '.join(state.possibly)}" if state.possibly else "")
         unrecorded = {f.event_id for f in facts if isinstance(f, CommitmentsRelated)
                       and not _recorded(tracker_app, f.other_commitment_id, moment)}
     for row in rows:

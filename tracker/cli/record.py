@@ -338,6 +338,8 @@ EXAMPLE_VALUES: dict[str, dict[str, str]] = {
                        "facility": "Kazakh cultural centre"},
     "TargetSet": {"commitment_id": "xian-2023-industrialization-investment-plan", "occurred_on": "2023-05-17",
                   "target": "first joint plants running", "due_on": "2025"},
+    "StepExpected": {"commitment_id": "xian-2023-international-road-transport", "occurred_on": "2024-05",
+                     "step": "entry into force", "expected_on": "2024-07"},
 }
 # Facts that follow another one the demo does not have: their example records it first.
 EXAMPLE_AFTER = {"DocumentSigned": "CommitmentRegistered", "Resumed": "Suspended"}
