@@ -14,7 +14,10 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _HOMES = {
+    "ANNOTATIONS": "events.sources",
     "Assessed": "events.commitments",
+    "ClaimConflicted": "events.sources",
+    "ClaimSettled": "events.sources",
     "CommercialContractsSigned": "events.commitments",
     "CommitmentEvent": "events.commitments",
     "CommitmentRegistered": "events.commitments",
@@ -39,16 +42,19 @@ _HOMES = {
     "Resumed": "events.commitments",
     "SisterCityTieEstablished": "events.commitments",
     "Source": "events.base",
+    "SourceCited": "events.sources",
     "Superseded": "events.commitments",
     "Suspended": "events.commitments",
     "Terminated": "events.commitments",
     "TradeFigureReported": "events.indicators",
     "UniversityBranchOpened": "events.commitments",
+    "TARGET_FIELDS": "events.sources",
     "UnknownEventType": "events.vocabulary",
     "VisaExemptionEnteredIntoForce": "events.commitments",
     "Withdrawn": "events.commitments",
     "event_class": "events.vocabulary",
     "parse_line": "events.vocabulary",
+    "target_of": "events.sources",
     "world_period": "events.base",
 }
 
@@ -106,6 +112,14 @@ if TYPE_CHECKING:
         MeetingEvent,
         MeetingHeld,
     )
+    from events.sources import (
+        ANNOTATIONS,
+        TARGET_FIELDS,
+        ClaimConflicted,
+        ClaimSettled,
+        SourceCited,
+        target_of,
+    )
     from events.vocabulary import (
         EVENT_TYPES,
         FACT_TOPICS,
@@ -115,7 +129,10 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "ANNOTATIONS",
     "Assessed",
+    "ClaimConflicted",
+    "ClaimSettled",
     "CommercialContractsSigned",
     "CommitmentEvent",
     "CommitmentRegistered",
@@ -140,9 +157,11 @@ __all__ = [
     "Resumed",
     "SisterCityTieEstablished",
     "Source",
+    "SourceCited",
     "Superseded",
     "Suspended",
     "Terminated",
+    "TARGET_FIELDS",
     "TradeFigureReported",
     "UniversityBranchOpened",
     "UnknownEventType",
@@ -150,5 +169,6 @@ __all__ = [
     "Withdrawn",
     "event_class",
     "parse_line",
+    "target_of",
     "world_period",
 ]

@@ -11,12 +11,17 @@ a resumption with no suspension, anything on a track after its final state.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Iterable
 
 from events import (
+    ClaimConflicted,
+    ClaimSettled,
+    SourceCited,
+    Source,
     Assessed,
     CommercialContractsSigned,
     CommitmentRegistered,
@@ -41,7 +46,10 @@ from events import (
     Withdrawn,
     world_period,
 )
+from events.base import replaced
 from events.errors import ImpossibleTransition, InvalidInput, UnknownEvent
+
+import orjson
 
 # A change to these rules that changes a folded status raises events.rules_version.RULES_VERSION.
 
@@ -121,20 +129,59 @@ def _start(occurred_on: str) -> str:
 
 
 def effective_events(events: Iterable[Fact]) -> list[Fact]:
-    """The facts as they now stand: corrections applied, retractions removed."""
+    """The facts as they now stand: corrections and accepted claims applied, retractions
+    removed, each citation's sources added to the fact it cites; then the conflicting
+    claims still open (``ClaimConflicted``), which the fold counts."""
+    events = list(events)
+    # A citation, claim or settlement that is retracted never happened, whenever retracted.
+    withdrawn = {e.retracts for e in events if isinstance(e, EventRetracted)}
     current: dict[str, Fact] = {}
+    claims: dict[str, ClaimConflicted] = {}
+    annotations: set[str] = set()
     for event in events:
-        if isinstance(event, EventCorrected):
+        if isinstance(event, (SourceCited, ClaimConflicted, ClaimSettled)):
+            annotations.add(event.event_id)
+            if event.event_id not in withdrawn:
+                _annotate(event, current, claims)
+        elif isinstance(event, EventCorrected):
             target = current.get(event.corrects)
             if target is None:
                 raise UnknownEvent(f"no event {event.corrects!r} to correct here")
             current[event.corrects] = apply_changes(target, event.changes)
         elif isinstance(event, EventRetracted):
-            if current.pop(event.retracts, None) is None:
+            if current.pop(event.retracts, None) is None and event.retracts not in annotations:
                 raise UnknownEvent(f"no event {event.retracts!r} to retract here")
         else:
             current[event.event_id] = event
-    return list(current.values())
+    return [*current.values(), *(c for c in claims.values() if c.conflicts_with in current)]
+
+
+def _annotate(event: SourceCited | ClaimConflicted | ClaimSettled, current: dict[str, Fact],
+              claims: dict[str, ClaimConflicted]) -> None:
+    if isinstance(event, ClaimSettled):
+        claim = claims.pop(event.settles, None)
+        if claim is None:
+            raise UnknownEvent(f"no open claim {event.settles!r} to settle here")
+        if event.outcome == "claim accepted" and claim.conflicts_with in current:
+            target = current[claim.conflicts_with]
+            current[claim.conflicts_with] = with_sources(apply_changes(target, claim.claims, "claim"),
+                                                         claim.sources)
+        return
+    named = event.cites if isinstance(event, SourceCited) else event.conflicts_with
+    target = current.get(named)
+    if target is None:
+        raise UnknownEvent(f"no event {named!r} here for {event.event_id!r}")
+    if isinstance(event, SourceCited):
+        current[named] = with_sources(target, event.sources)
+    else:
+        claims[event.event_id] = event
+
+
+def with_sources(fact: Fact, more: list[Source]) -> Fact:
+    """The fact with these sources added to its own (each once)."""
+    sources = fact.sources
+    added = [s for s in more if s not in sources]
+    return replaced(fact, {"source": sources + added}) if added else fact
 
 
 class InvalidCorrection(InvalidInput):
@@ -142,12 +189,14 @@ class InvalidCorrection(InvalidInput):
     input (exit 2), not a contradiction of what is recorded."""
 
 
-def apply_changes(target: Fact, changes: dict[str, Any]) -> Fact:
-    """The target with the corrected fields, validated by its own model."""
+def apply_changes(target: Fact, changes: dict[str, Any], what: str = "correction") -> Fact:
+    """The target with the corrected fields, validated by its own model (``what`` changes
+    them, as an error says: a correction, or an accepted claim)."""
     unknown = sorted(set(changes) - set(type(target).model_fields))
     if unknown:
+        verb = "correct" if what == "correction" else "contradict"
         raise InvalidCorrection(
-            f"{type(target).__name__} has no field {', '.join(unknown)} to correct"
+            f"{type(target).__name__} has no field {', '.join(unknown)} to {verb}"
         )
     data = target.model_dump(mode="json")
     data.update(changes)
@@ -158,7 +207,7 @@ def apply_changes(target: Fact, changes: dict[str, Any]) -> Fact:
     except ValueError as error:
         from events.validation import one_line
 
-        raise InvalidCorrection(f"correction is invalid: {one_line(error)}") from None
+        raise InvalidCorrection(f"{what} is invalid: {one_line(error)}") from None
 
 
 @dataclass
@@ -194,6 +243,12 @@ class Status:
     assessment_note: str | None = None
     events: int = 0
     unsourced: int = 0
+    # Each distinct source of the standing facts (a short digest) -> whether one is official.
+    cited: dict[str, bool] = field(default_factory=dict)
+    # What each fact folded says (a short digest, sources and note aside) -> whether it has a
+    # source: the same fact recorded again under another id corroborates it.
+    seen: dict[str, bool] = field(default_factory=dict)
+    open_claims: int = 0
     last_key: tuple[str, int, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -201,8 +256,8 @@ class Status:
 
     def clone(self) -> Status:
         """A copy that can be folded on without touching this one (apply only replaces
-        fields, except ``procedures``, which it fills in place)."""
-        return replace(self, procedures=dict(self.procedures))
+        fields, except ``procedures``, ``cited`` and ``seen``, which it fills in place)."""
+        return replace(self, procedures=dict(self.procedures), cited=dict(self.cited), seen=dict(self.seen))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Status:
@@ -216,9 +271,20 @@ class Status:
     def apply(self, event: Fact, key: tuple[str, int, int] | None = None) -> None:
         """Fold one fact that comes after every fact already folded, in world order
         (``key``: its ``world_key``, when the caller has it already)."""
+        if isinstance(event, ClaimConflicted):
+            self.open_claims += 1  # beside the fact it contradicts, which stands
+            return
+        sources = event.sources
+        if not isinstance(event, (Assessed, CommitmentRegistered)):
+            said = what_it_says(event)
+            if said in self.seen:
+                self._corroborate(said, sources)
+                return
+            self.seen[said] = bool(sources)
         self.events += 1
-        if event.source is None:
+        if not sources:
             self.unsourced += 1
+        self._cite(sources)
         self.last_key = key or world_key(event)
         if isinstance(event, CommitmentRegistered):
             self._register(event)
@@ -237,6 +303,18 @@ class Status:
         self.last_change_on = event.occurred_on
         self.last_change = event.summary()
         self.last_event_id = event.event_id
+
+    def _cite(self, sources: list[Source]) -> None:
+        for source in sources:
+            key = source_key(source)
+            self.cited[key] = self.cited.get(key, False) or source.official
+
+    def _corroborate(self, said: str, sources: list[Source]) -> None:
+        """The same fact, reported again by other sources: not a second step."""
+        self._cite(sources)
+        if sources and not self.seen[said]:
+            self.seen[said] = True
+            self.unsourced -= 1
 
     def _register(self, event: CommitmentRegistered) -> None:
         self.kind = event.kind
@@ -265,7 +343,9 @@ class Status:
             raise self._impossible(event, f"the commitment was {state} on {self.legal_since}")
         if state not in LEGAL_FROM[type(event)]:
             by = f" (recorded fact {self.legal_event_id!r})" if self.legal_event_id else ""
-            raise self._impossible(event, f"it was already {state} on {self.legal_since}{by}")
+            other = (f"; a source that reports it otherwise is a ClaimConflicted on {self.legal_event_id!r}"
+                     if self.legal_event_id else "")
+            raise self._impossible(event, f"it was already {state} on {self.legal_since}{by}{other}")
         if isinstance(event, DocumentSigned):
             self._set_legal(SIGNED, event)
             self.signed_on = event.occurred_on
@@ -398,6 +478,23 @@ class Status:
         if impl == "in implementation":
             return "completion", self.target_on
         return "implementation", self.target_on
+
+
+# What a fact says apart from who says it: a fact recorded again with only these changed
+# is the same fact (a corroboration).
+NOT_WHAT_IT_SAYS = frozenset({"event_id", "source", "note", "recorded_at"})
+
+
+def what_it_says(event: Fact) -> str:
+    """A short digest of what a fact says (type, date and fields; not its id, sources or note)."""
+    said = {k: v for k, v in event.to_line().items() if k not in NOT_WHAT_IT_SAYS}
+    return hashlib.blake2b(orjson.dumps(said, option=orjson.OPT_SORT_KEYS), digest_size=8).hexdigest()
+
+
+def source_key(source: Source) -> str:
+    """A short digest of who a source is (its kind aside: the same source said more precisely)."""
+    who = [source.title, source.publisher, source.published_on, source.address]
+    return hashlib.blake2b(orjson.dumps(who), digest_size=6).hexdigest()
 
 
 def evaluate(

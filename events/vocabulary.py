@@ -30,6 +30,7 @@ from events.commitments import (
 )
 from events.indicators import TradeFigureReported
 from events.meetings import DocumentsReported, MeetingHeld
+from events.sources import ClaimConflicted, ClaimSettled, SourceCited
 
 EVENT_TYPES: dict[str, type[Fact]] = {
     cls.__name__: cls
@@ -58,6 +59,9 @@ EVENT_TYPES: dict[str, type[Fact]] = {
         Assessed,
         EventCorrected,
         EventRetracted,
+        SourceCited,
+        ClaimConflicted,
+        ClaimSettled,
     )
 }
 

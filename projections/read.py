@@ -25,7 +25,10 @@ BOARD_COLUMNS = [
     "last_change",
     "next_step",
     "next_step_due",
-    "overdue",
+    "sources",
+    "official_sources",
+    "open_claims",
+    "overdue",  # last: the query computes it after the others
 ]
 
 
@@ -164,6 +167,7 @@ TIMELINE_COLUMNS = [
     "source_publisher",
     "source_published_on",
     "source_address",
+    "sources",
     "recorded_at",
     "standing",
     "note",

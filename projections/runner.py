@@ -17,6 +17,7 @@ import orjson
 import sqlite_utils
 
 from events import (
+    ANNOTATIONS,
     EVENT_TYPES,
     FACT_TOPICS,
     CommitmentEvent,
@@ -27,6 +28,7 @@ from events import (
     Fact,
     MeetingHeld,
     TradeFigureReported,
+    target_of,
 )
 from events.rules import NOT_SIGNED, Status, evaluate, world_key
 from projections.files import StoreFiles, bind_quickly, make_private
@@ -39,6 +41,7 @@ from projections.views import (
     meeting_row,
     party_rows,
     report_row,
+    standings,
     stored_id,
     stream_rows,
     timeline_row,
@@ -243,10 +246,10 @@ class Batch:
         self.fetched: set[str] = set()  # commitments whose state was looked for (found or not)
 
     def _prefetch(self, batch: list[tuple[int, Fact]]) -> None:
-        """Each page's commitment states, and the streams of its corrections and retractions
-        (every other fact names its own), read with a few queries, not one per fact."""
-        ids = list({stored_id(fact) for _, fact in batch if isinstance(fact, (EventCorrected, EventRetracted))}
-                   - set(self.streams))
+        """Each page's commitment states, and the streams of the facts that name another
+        (corrections, retractions, citations, claims: every other fact names its own stream),
+        read with a few queries, not one per fact."""
+        ids = list({stored_id(fact) for _, fact in batch if target_of(fact) is not None} - set(self.streams))
         for rows in _chunks(ids):
             self.streams.update(self.db.execute(
                 f"SELECT originator_id, stream FROM streams WHERE originator_id IN ({','.join('?' * len(rows))})",
@@ -269,7 +272,7 @@ class Batch:
         meetings: list[dict[str, Any]] = []
         self._prefetch(batch)
         for notification_id, fact in batch:
-            amends = isinstance(fact, (EventCorrected, EventRetracted))
+            amends = target_of(fact) is not None
             oid = stored_id(fact)
             if amends:
                 stream = self.streams[oid]  # the stream of a fact already projected
@@ -278,7 +281,7 @@ class Batch:
                 if fact.originator_version == 1:
                     new_streams.append((oid, stream))
             timeline.append(timeline_row(notification_id, fact, stream))
-            if isinstance(fact, (EventCorrected, EventRetracted)):
+            if amends:
                 self._flush(timeline, new_streams, indicators, reports, meetings)
                 self._amend(fact, stream)
             elif isinstance(fact, CommitmentEvent):
@@ -338,29 +341,51 @@ class Batch:
             return
         state.apply(fact)
 
-    def _amend(self, fact: EventCorrected | EventRetracted, stream: str) -> None:
-        target, mark = amendment(fact)  # the first fact of that id in the stream takes it (see views.standings)
-        row = self.db.execute(
-            f"SELECT {', '.join(TIMELINE_ORDER)} FROM timeline WHERE event_id = ? AND stream = ? AND type NOT IN"
-            " ('EventCorrected', 'EventRetracted') ORDER BY position LIMIT 1",
-            [target, stream],
-        ).fetchone()
-        if row is None:
-            return
-        original = dict(zip(TIMELINE_ORDER, row))
-        self.db.execute(
-            "UPDATE timeline SET standing = ? WHERE position = ?", [mark, original["position"]]
-        )
+    def _amend(self, fact: Fact, stream: str) -> None:
+        """A fact that names another (a correction, retraction, citation, claim or settlement):
+        the standings it changes, and what was folded or projected from the fact it names."""
+        original: dict[str, Any] | None = None
+        if isinstance(fact, ANNOTATIONS) or self._has_claims(stream):
+            self._restand(stream)
+        else:
+            target, mark = amendment(fact)  # the first fact of that id in the stream takes it (see views.standings)
+            row = self.db.execute(
+                f"SELECT {', '.join(TIMELINE_ORDER)} FROM timeline WHERE event_id = ? AND stream = ? AND type NOT IN"
+                " ('EventCorrected', 'EventRetracted') ORDER BY position LIMIT 1",
+                [target, stream],
+            ).fetchone()
+            if row is None:
+                return
+            original = dict(zip(TIMELINE_ORDER, row))
+            self.db.execute(
+                "UPDATE timeline SET standing = ? WHERE position = ?", [mark, original["position"]]
+            )
         kind, subject = stream.split(":", 1)
         if kind == "commitment" and subject in self.given:
             self.states[subject] = self.given[subject]
             self.registered.add(subject)
             return
         if kind == "commitment":
-            if not self._changes_nothing_folded(fact, subject, original):
+            if original is None or not self._changes_nothing_folded(fact, subject, original):
                 self.dirty.add(subject)
             return
         self._project_again(stream)
+
+    def _has_claims(self, stream: str) -> bool:
+        """Whether a conflicting claim was ever recorded in the stream: its standings then
+        depend on more than the last correction or retraction (see ``views.standings``)."""
+        return self.db.execute(
+            "SELECT 1 FROM timeline WHERE stream = ? AND type = 'ClaimConflicted' LIMIT 1", [stream]
+        ).fetchone() is not None
+
+    def _restand(self, stream: str) -> None:
+        """Every standing of the stream's facts, worked out again from them all."""
+        rows = self.db.execute(
+            "SELECT position, payload, version, standing FROM timeline WHERE stream = ? ORDER BY version", [stream]
+        ).fetchall()
+        facts = [fact_from_row({"payload": payload, "version": version}) for _, payload, version, _ in rows]
+        changed = [(mark, position) for (position, _, _, was), mark in zip(rows, standings(facts)) if mark != was]
+        self.db.conn.executemany("UPDATE timeline SET standing = ? WHERE position = ?", changed)
 
     def _project_again(self, stream: str) -> None:
         """A meeting's or an indicator's rows, made again from its facts as they now stand."""

@@ -11,7 +11,7 @@ from events.rules_version import RULES_VERSION
 
 READ_MODELS = ("board", "timeline", "meetings", "indicators")
 # Read models made with another layout are dropped and built again from the events.
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 # What the meta table says of read models that can be used as they are: their layout, and
 # the status rules that folded them (those made before the rules were recorded: version 1).
 BUILT_BY = {"schema": SCHEMA_VERSION, "rules": str(RULES_VERSION)}
@@ -69,6 +69,9 @@ TABLES: dict[str, TableSpec] = {
             "events": int,
             "unsourced": int,
             "counted_in_meeting_total": int,
+            "sources": int,
+            "official_sources": int,
+            "open_claims": int,
         },
         "pk": "commitment_id",
         "about": "The status board: one row per commitment (see the status_board view for overdue)",
@@ -103,6 +106,7 @@ TABLES: dict[str, TableSpec] = {
             "source_publisher": str,
             "source_published_on": str,
             "source_address": str,
+            "sources": str,
             "note": str,
             "standing": str,
             "payload": str,
@@ -133,6 +137,7 @@ TABLES: dict[str, TableSpec] = {
             "source_publisher": str,
             "source_published_on": str,
             "source_address": str,
+            "sources": str,
         },
         "pk": "event_id",
         "about": "Each source's count of documents signed at a meeting; counts never overwrite each other",
@@ -153,6 +158,7 @@ TABLES: dict[str, TableSpec] = {
             "source_title": str,
             "source_publisher": str,
             "source_address": str,
+            "sources": str,
         },
         "pk": "event_id",
         "about": "Trade figures over time, one row per reported figure",
