@@ -280,7 +280,7 @@ class Stream:
                 raise ImpossibleTransition(f"{target_id!r} is a {target.type}: retract it and record it again")
             case EventCorrected(changes=changes):
                 apply_changes(target, changes)
-            case _:
+            case _ if isinstance(fact, ANNOTATIONS):
                 self.check_annotation(fact, target)
 
     def check_annotation(self, fact: Fact, target: Fact) -> None:

@@ -224,13 +224,14 @@ def meetings(db: sqlite3.Connection) -> list[dict[str, Any]]:
     rows = []
     for meeting in db.execute("SELECT * FROM meetings ORDER BY occurred_on, meeting_id"):
         reports = db.execute(
-            "SELECT count, source_title, source_publisher, source_published_on, unnamed"
+            "SELECT count, source_title, source_publisher, source_published_on, sources, unnamed"
             " FROM meeting_reports WHERE meeting_id = ? ORDER BY occurred_on, event_id",
             [meeting["meeting_id"]],
         ).fetchall()
         claims = [
             f"{r['count']} reported ({r['source_title'] or 'no source'}"
             + (f", {r['source_publisher']}" if r["source_publisher"] else "")
+            + (f"; +{more} more" if (more := (r["sources"] or "").count("\n")) else "")
             + ")"
             for r in reports
         ]
