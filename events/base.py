@@ -146,6 +146,10 @@ class Source(Value):
         return f"{self.title}{publisher}{kind}"
 
 
+# Several sources of one fact: at least one.
+SourceList = Annotated[list[Source], Field(min_length=1, max_length=50)]
+
+
 class Party(Value):
     """A party to a commitment: a country and, where it matters, an institution or city."""
 
@@ -182,7 +186,7 @@ class Fact(Value):
 
     event_id: Identifier = Field(description="Unique id of this event, chosen by who records it")
     occurred_on: WorldDate
-    source: Source | Annotated[list[Source], Field(min_length=1, max_length=50)] | None = Field(
+    source: Source | SourceList | None = Field(
         default=None,
         description="Where the fact comes from: one source, or a list of the sources that report"
         " it; missing only by exception",

@@ -11,10 +11,8 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
-from events.base import Fact, Identifier, LongText, Source
+from events.base import Fact, Identifier, LongText, Source, SourceList
 from events.commitments import EventCorrected, EventRetracted, no_identity_changes
-
-SourceList = list[Source]
 
 
 class SourceCited(Fact):

@@ -51,9 +51,9 @@ from projections.views_file import APPLICATION_ID, DamagedViews, claim, says_dam
 BATCH = 1000
 # Only facts are projected: the store's other records (event-id claims) are skipped by the query.
 FACT_TOPICS_IN_ORDER = sorted(FACT_TOPICS)  # a list to bind as query parameters
-# Fields the status fold does not read (only ``summary()`` does, for the latest change).
-WORDING = frozenset({"note", "milestone", "place", "signatories", "university", "city", "cities",
-                     "stay_days", "max_days_per_period", "period_days", "approximate", "currency", "count"})
+# Fields the status fold does not read. It reads every other one: what a fact says tells it
+# from the same fact recorded again by another source (``events.rules.what_it_says``).
+WORDING = frozenset({"note"})
 
 
 def open_views(path: Path, store: StoreFiles | None = None) -> sqlite_utils.Database:
@@ -402,8 +402,8 @@ class Batch:
             write_rows(self.db, table, rows, "INSERT OR REPLACE")
 
     def _changes_nothing_folded(self, fact: Fact, commitment_id: str, original: dict[str, Any]) -> bool:
-        """A correction of wording (a milestone's text, a note, a place) to anything but the
-        latest change leaves the status as it was, so the history need not be folded again."""
+        """A correction of a note to anything but the latest change leaves the status as it
+        was, so the history need not be folded again."""
         if not isinstance(fact, EventCorrected) or commitment_id in self.dirty:
             return False
         state = self._state(commitment_id)

@@ -441,3 +441,19 @@ def test_a_worker_that_cannot_read_the_store_fails_the_rebuild_with_its_reason_a
         rebuild(reader, store.views, workers=2)
     assert dump(store.views) == before
     assert not list(tmp_path.glob("views.db.rebuilding*"))
+
+
+def test_rewording_an_older_milestone_leaves_the_same_tables_as_a_rebuild(tracker, tmp_path):
+    # What a milestone says tells it from another milestone of the same day recorded again
+    # (a corroboration): rewording it changes what the status holds, though not the board.
+    db = open_views(tmp_path / "live.db")
+    tracker.record_many([parse_line(registered("visa", binding=False)),
+                         fact("MilestoneReached", "m1", occurred_on="2024-01-01", milestone="first bus"),
+                         fact("MilestoneReached", "m2", occurred_on="2024-02-01", milestone="second bus")])
+    catch_up(tracker, db)
+    tracker.record(parse_line({"type": "EventCorrected", "event_id": "fix-m1", "occurred_on": "2024-03-01",
+                               "corrects": "m1", "reason": "it was a coach", "changes": {"milestone": "first coach"}}))
+    catch_up(tracker, db)
+    db.close()
+    rebuild(tracker, tmp_path / "rebuilt.db")
+    assert dump(tmp_path / "live.db") == dump(tmp_path / "rebuilt.db")

@@ -142,3 +142,16 @@ def test_known_at_counts_only_what_had_been_recorded_by_then():
     facts[0] = facts[0].model_copy(update={"recorded_at": early})
     assert evaluate("visa", facts, known_at=datetime(2023, 12, 1, tzinfo=timezone.utc)).legal_status == "signed"
     assert evaluate("visa", facts).legal_status == "in force"
+
+
+def test_an_unsourced_signing_recorded_again_with_a_source_is_sourced_and_counted_once():
+    unsourced = parse_line({"type": "DocumentSigned", "event_id": "signed", "commitment_id": "visa",
+                            "occurred_on": "2023-05-17", "instrument": "agreement"})
+    again = fact("DocumentSigned", "signed-again", instrument="agreement", note="the Akorda's report",
+                 source={"title": "Akorda press service", "kind": "government"})
+    status = evaluate("visa", history(unsourced, again))
+    assert (status.events, status.unsourced, status.legal_event_id) == (2, 0, "signed")
+    assert (len(status.cited), sum(status.cited.values())) == (2, 1)
+    incremental = evaluate("visa", history(unsourced))
+    incremental.apply(again.model_copy(update={"originator_version": 3}))
+    assert incremental == status
