@@ -136,3 +136,14 @@ def test_the_report_shows_every_source_of_a_fact_and_the_open_claims(demo, tmp_p
     row = row[:row.index("</tr>")]
     assert '<td data-field="sources">2<br><span class="late">1 open claim</span></td>' in row
     assert "Visa-free travel agreed in Xian <small>[news agency]</small>" in html
+
+
+def test_recording_the_demo_signing_again_from_a_news_agency_is_taken_as_corroboration(demo):
+    before = visa_row(demo)
+    again = run("--db", demo, "record", "document-signed", "--commitment-id", VISA, "--occurred-on", "2023-05-17",
+                "--instrument", "agreement", "--place", "Xian", "--source-title", "Visa-free travel agreed in Xian",
+                "--source-publisher", "Kazinform", "--source-kind", "news agency")
+    assert again.exit_code == 0, again.stderr
+    after = visa_row(demo)
+    assert {k: v for k, v in after.items() if k != "sources"} == {k: v for k, v in before.items() if k != "sources"}
+    assert (before["sources"], after["sources"]) == (1, 2)
