@@ -13,6 +13,9 @@ SOURCES = [
     {"title": "Xinhua report", "publisher": "Xinhua"},
     {"title": "Ministry of Foreign Affairs of Kazakhstan", "address": "https://www.gov.kz/memleket/entities/mfa"},
 ]
+# Sources that report the same facts again: a news agency; an official one.
+OTHER_SOURCES = [{"title": "Kazinform report", "publisher": "Kazinform", "kind": "news agency"},
+                 {"title": "Ministry of Foreign Affairs statement", "kind": "government"}]
 KINDS = [("agreement", True, "agreement"), ("memorandum", False, "memorandum"), ("plan", False, "plan"),
          ("protocol", True, "protocol")]
 SECTORS = ["transport", "energy", "trade", "education", "culture", "mobility", "media", "finance"]
@@ -88,6 +91,7 @@ def commitment_history(rnd: random.Random, cid: str, meeting: str, size: int, cl
         ]
     n = 0
     last_milestone = None
+    claim = None  # a conflicting claim not settled yet
     completed = False  # a sister-city tie or a branch opened: implementation can go no further
     step = 20 if size <= 1000 else 1  # long histories advance slower, staying within the calendar
     while len(facts) < size - 3:
@@ -134,6 +138,20 @@ def commitment_history(rnd: random.Random, cid: str, meeting: str, size: int, cl
             facts.append({"type": "EventRetracted", "event_id": f"{cid}-r{n}", "occurred_on": on,
                           "retracts": last_milestone, "reason": "no such step", "source": src})
             last_milestone = None
+        elif roll < 0.96 and last_milestone:  # another source reports the same step
+            facts.append({"type": "SourceCited", "event_id": f"{cid}-cite{n}", "occurred_on": on,
+                          "cites": last_milestone, "source": OTHER_SOURCES[n % 2]})
+        elif roll < 0.965 and last_milestone and not clean:  # or reports it a month later
+            facts.append({"type": "ClaimConflicted", "event_id": f"{cid}-claim{n}", "occurred_on": on,
+                          "conflicts_with": last_milestone, "claims": {"note": "reported a month later"},
+                          "source": OTHER_SOURCES[0]})
+            claim = f"{cid}-claim{n}"
+            last_milestone = None
+        elif roll < 0.97 and claim:
+            facts.append({"type": "ClaimSettled", "event_id": f"{cid}-settled{n}", "occurred_on": on,
+                          "settles": claim, "outcome": "recorded fact stands" if n % 2 else "claim accepted",
+                          "reason": "checked against the ministry's statement", "source": SOURCES[2]})
+            claim = None
         else:
             month = day(start, t)[:7]
             facts.append({"type": "MilestoneReached", "event_id": f"{cid}-mm{n}", "occurred_on": month,

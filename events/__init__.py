@@ -14,7 +14,10 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _HOMES = {
+    "ANNOTATIONS": "events.sources",
     "Assessed": "events.commitments",
+    "ClaimConflicted": "events.sources",
+    "ClaimSettled": "events.sources",
     "CommercialContractsSigned": "events.commitments",
     "CommitmentEvent": "events.commitments",
     "CommitmentRegistered": "events.commitments",
@@ -45,17 +48,20 @@ _HOMES = {
     "SisterCityTieEstablished": "events.commitments",
     "Source": "events.base",
     "StepExpected": "events.commitments",
+    "SourceCited": "events.sources",
     "Superseded": "events.commitments",
     "Suspended": "events.commitments",
     "TargetSet": "events.commitments",
     "Terminated": "events.commitments",
     "TradeFigureReported": "events.indicators",
     "UniversityBranchOpened": "events.commitments",
+    "TARGET_FIELDS": "events.sources",
     "UnknownEventType": "events.vocabulary",
     "VisaExemptionEnteredIntoForce": "events.commitments",
     "Withdrawn": "events.commitments",
     "event_class": "events.vocabulary",
     "parse_line": "events.vocabulary",
+    "target_of": "events.sources",
     "world_period": "events.base",
 }
 
@@ -120,6 +126,14 @@ if TYPE_CHECKING:
         MeetingEvent,
         MeetingHeld,
     )
+    from events.sources import (
+        ANNOTATIONS,
+        TARGET_FIELDS,
+        ClaimConflicted,
+        ClaimSettled,
+        SourceCited,
+        target_of,
+    )
     from events.vocabulary import (
         EVENT_TYPES,
         FACT_TOPICS,
@@ -129,7 +143,10 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "ANNOTATIONS",
     "Assessed",
+    "ClaimConflicted",
+    "ClaimSettled",
     "CommercialContractsSigned",
     "CommitmentEvent",
     "CommitmentRegistered",
@@ -160,10 +177,12 @@ __all__ = [
     "SisterCityTieEstablished",
     "Source",
     "StepExpected",
+    "SourceCited",
     "Superseded",
     "Suspended",
     "TargetSet",
     "Terminated",
+    "TARGET_FIELDS",
     "TradeFigureReported",
     "UniversityBranchOpened",
     "UnknownEventType",
@@ -171,5 +190,6 @@ __all__ = [
     "Withdrawn",
     "event_class",
     "parse_line",
+    "target_of",
     "world_period",
 ]

@@ -22,6 +22,9 @@ from eventsourcing.utils import register_topic
 from pydantic import BaseModel, ConfigDict
 
 from events import (
+    ANNOTATIONS,
+    ClaimConflicted,
+    ClaimSettled,
     CommitmentEvent,
     CommitmentRegistered,
     EventCorrected,
@@ -32,6 +35,7 @@ from events import (
     TradeFigureReported,
     event_class,
     parse_line,
+    target_of,
 )
 from events.base import trusted, upcast, utc_now, world_period
 from events.errors import (
@@ -42,7 +46,7 @@ from events.errors import (
     NotHappenedYet,
     UnknownEvent,
 )
-from events.rules import Status, apply_changes, evaluate, folds_on, world_key
+from events.rules import Status, apply_changes, effective_events, evaluate, folds_on, world_key
 from events.rules_version import RULES_VERSION
 
 NAMESPACE = uuid5(NAMESPACE_URL, "tracker:streams")
@@ -228,7 +232,7 @@ class Stream:
         """A fact goes in the stream of what it is about; a correction or retraction goes
         where its target is (``check_target``)."""
         match fact:
-            case EventCorrected() | EventRetracted():
+            case _ if target_of(fact) is not None:
                 return
             case _ if not isinstance(fact, self.accepts):
                 raise InvalidInput(f"a {fact.type} cannot be recorded in {self.kind} {self.name!r}")
@@ -256,13 +260,9 @@ class Stream:
             raise ImpossibleTransition(f"{self.kind} {self.name!r} must be registered first")
 
     def check_target(self, fact: Fact) -> None:
-        match fact:
-            case EventCorrected(corrects=target_id):
-                pass
-            case EventRetracted(retracts=target_id):
-                pass
-            case _:
-                return
+        target_id = target_of(fact)
+        if target_id is None:
+            return
         target = self.by_event_id.get(target_id)
         if target is None:
             raise UnknownEvent(f"no event {target_id!r} in {self.key}")
@@ -275,8 +275,55 @@ class Stream:
         match fact:
             case EventRetracted() if self.registration is not None and isinstance(target, self.registration):
                 raise ImpossibleTransition("a registration cannot be retracted; correct it instead")
+            case EventRetracted() if isinstance(target, ClaimConflicted) and target_id in self._settlements():
+                raise ImpossibleTransition(f"claim {target_id!r} was settled by {self._settlements()[target_id]!r};"
+                                           " retract the settlement first")
+            case EventCorrected() if isinstance(target, ANNOTATIONS):
+                raise ImpossibleTransition(f"{target_id!r} is a {target.type}: retract it and record it again")
             case EventCorrected(changes=changes):
                 self.check_happened(apply_changes(target, changes), fact.recorded_at or utc_now())
+            case _ if isinstance(fact, ANNOTATIONS):
+                self.check_annotation(fact, target)
+
+    def check_annotation(self, fact: Fact, target: Fact) -> None:
+        """A citation or a claim names a recorded fact; a settlement names an open claim."""
+        if isinstance(fact, ClaimSettled):
+            self._check_settlement(fact, target)
+            return
+        if isinstance(target, ANNOTATIONS):
+            raise ImpossibleTransition(f"{target.event_id!r} is itself a {target.type}: name the fact it is about")
+        if isinstance(fact, ClaimConflicted):
+            standing = self._standing(target.event_id)
+            claimed = apply_changes(standing, fact.claims, "claim")
+            if all(getattr(claimed, name) == getattr(standing, name) for name in fact.claims):
+                raise ImpossibleTransition(
+                    f"{fact.event_id}: the claim says what {target.event_id!r} records; record a SourceCited instead")
+
+    def _check_settlement(self, fact: ClaimSettled, claim: Fact) -> None:
+        if not isinstance(claim, ClaimConflicted):
+            raise ImpossibleTransition(f"{claim.event_id!r} is a {claim.type}, not a ClaimConflicted:"
+                                       " only a conflicting claim is settled")
+        settled_by = self._settlements().get(claim.event_id)
+        if settled_by is not None:
+            raise ImpossibleTransition(f"claim {claim.event_id!r} was already settled by {settled_by!r}")
+        contested = claim.conflicts_with
+        if contested in self._retracted:
+            raise ImpossibleTransition(f"claim {claim.event_id!r} contradicts {contested!r}, which was retracted:"
+                                       " retract the claim instead")
+        if fact.outcome == "claim accepted":
+            apply_changes(self._standing(contested), claim.claims, "claim")
+
+    def _settlements(self) -> dict[str, str]:
+        """Each settled claim's event id -> the event id of the settlement still in force."""
+        return {f.settles: f.event_id for f in self.facts
+                if isinstance(f, ClaimSettled) and f.event_id not in self._retracted}
+
+    def _standing(self, event_id: str) -> Fact:
+        """The fact as it now stands: corrections and accepted claims applied."""
+        for fact in effective_events(self.facts):
+            if fact.event_id == event_id:
+                return fact
+        raise UnknownEvent(f"no event {event_id!r} standing in {self.key}")
 
     def check_happened(self, fact: Fact, recorded_at: datetime) -> None:
         """A fact must have happened when it is recorded: its period may not start after that
@@ -414,7 +461,7 @@ class Commitment(Stream):
             new = self._facts[self._checked - count:]  # unchecked facts are never unparsed lines
             in_order = (
                 folds_on(current, [world_key(f) for f in new])
-                and not any(isinstance(f, (EventCorrected, EventRetracted)) for f in new)
+                and not any(target_of(f) is not None for f in new)  # it changes or annotates another
             )
         if current is not None and in_order:
             trial = current.clone()

@@ -6,7 +6,7 @@ import calendar
 import re
 from datetime import date, datetime, timezone
 from functools import lru_cache
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import (
@@ -180,6 +180,11 @@ class Value(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+SourceKind = Literal["government", "legislature", "gazette", "depositary", "news agency", "other"]
+# Kinds of source that speak for a state or a treaty's depositary.
+OFFICIAL_KINDS = frozenset({"government", "legislature", "gazette", "depositary"})
+
+
 class Source(Value):
     """Where a fact comes from."""
 
@@ -187,6 +192,25 @@ class Source(Value):
     publisher: Text | None = None
     published_on: WorldDate | None = None
     address: Address | None = None
+    kind: SourceKind | None = Field(
+        default=None,
+        description="What kind of source: government, legislature, gazette and depositary are"
+        " official; news agency; other",
+    )
+
+    @property
+    def official(self) -> bool:
+        return self.kind in OFFICIAL_KINDS
+
+    def label(self) -> str:
+        """How a source is shown in one line: its title, publisher and kind."""
+        publisher = f", {self.publisher}" if self.publisher else ""
+        kind = f" [{self.kind}]" if self.kind else ""
+        return f"{self.title}{publisher}{kind}"
+
+
+# Several sources of one fact: at least one.
+SourceList = Annotated[list[Source], Field(min_length=1, max_length=50)]
 
 
 class Party(Value):
@@ -225,8 +249,10 @@ class Fact(Value):
 
     event_id: Identifier = Field(description="Unique id of this event, chosen by who records it")
     occurred_on: WorldDate
-    source: Source | None = Field(
-        default=None, description="Where the fact comes from; missing only by exception"
+    source: Source | SourceList | None = Field(
+        default=None,
+        description="Where the fact comes from: one source, or a list of the sources that report"
+        " it; missing only by exception",
     )
     note: LongText | None = None
     recorded_at: datetime | None = Field(
@@ -240,6 +266,14 @@ class Fact(Value):
     @property
     def type(self) -> str:
         return type(self).__name__
+
+    @property
+    def sources(self) -> list[Source]:
+        """Every source the fact itself gives (none, one or several)."""
+        source = self.source
+        if source is None:
+            return []
+        return list(source) if isinstance(source, list) else [source]
 
     def when(self) -> tuple[date, date, str]:
         """First day, last day and precision of ``occurred_on``."""

@@ -476,6 +476,18 @@ class Assessed(CommitmentEvent):
         return f"assessed {self.score:+d}"
 
 
+# Fields that say which fact it is and where it belongs: a correction cannot change them.
+IDENTITY_FIELDS = frozenset({"event_id", "type", "commitment_id", "meeting_id", "recorded_at",
+                             "originator_id", "originator_version", "reporter", "partner"})
+
+
+def no_identity_changes(value: dict[str, Any]) -> dict[str, Any]:
+    forbidden = sorted(set(value) & IDENTITY_FIELDS)
+    if forbidden:
+        raise ValueError(f"cannot change {', '.join(forbidden)}; retract instead")
+    return value
+
+
 ExpectedStep = Literal[
     "signing",
     "domestic procedures",
@@ -512,14 +524,7 @@ class EventCorrected(Fact):
     @field_validator("changes")
     @classmethod
     def _no_identity_changes(cls, value: dict[str, Any]) -> dict[str, Any]:
-        forbidden = sorted(
-            set(value)
-            & {"event_id", "type", "commitment_id", "meeting_id", "recorded_at",
-               "originator_id", "originator_version", "reporter", "partner"}
-        )
-        if forbidden:
-            raise ValueError(f"cannot change {', '.join(forbidden)}; retract instead")
-        return value
+        return no_identity_changes(value)
 
     def stream_key(self) -> str:
         raise LookupError("a correction belongs to the stream of the event it corrects")

@@ -74,6 +74,8 @@ def _converter(annotation: Any) -> Callable[[Any], Any] | None | bool:
         return _converter(typing.get_args(annotation)[0])
     if origin in (typing.Union, types.UnionType):
         kinds = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(kinds) == 2:
+            return _one_or_list(*kinds)
         return _converter(kinds[0]) if len(kinds) == 1 else None
     if origin is Literal:
         return True
@@ -100,6 +102,24 @@ def _converter(annotation: Any) -> Callable[[Any], Any] | None | bool:
         read = stored_reader(annotation)
         return None if read is None else _shared(read) if annotation.model_config.get("frozen") else read
     return None
+
+
+def _one_or_list(first: Any, second: Any) -> Callable[[Any], Any] | None:
+    """A reader for ``Model | list[Model]`` (a fact's one source or several), else None."""
+    single, several = (first, second) if _list_of(second) is not None else (second, first)
+    if _list_of(several) is not single:
+        return None
+    one, many = _converter(single), _converter(several)
+    if not callable(one) or not callable(many):
+        return None
+    return lambda value: many(value) if isinstance(value, list) else one(value)
+
+
+def _list_of(annotation: Any) -> Any:
+    """The item type of ``list[X]`` (annotated or not), else None."""
+    if typing.get_origin(annotation) is Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return typing.get_args(annotation)[0] if typing.get_origin(annotation) is list else None
 
 
 def _shared(read: Callable[[dict[str, Any]], Any]) -> Callable[[dict[str, Any]], Any]:

@@ -24,12 +24,17 @@ step happens.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Iterable
 
+import orjson
+
 from events import (
     Assessed,
+    ClaimConflicted,
+    ClaimSettled,
     CommercialContractsSigned,
     CommitmentRegistered,
     CommitmentsRelated,
@@ -49,6 +54,8 @@ from events import (
     ProvisionallyApplied,
     Resumed,
     SisterCityTieEstablished,
+    Source,
+    SourceCited,
     StepExpected,
     Superseded,
     Suspended,
@@ -59,7 +66,7 @@ from events import (
     Withdrawn,
     world_period,
 )
-from events.base import world_place
+from events.base import replaced, world_place
 from events.commitments import BINDING_INSTRUMENTS, COMPLETING_STEPS
 from events.errors import ImpossibleTransition, InvalidInput, UnknownEvent
 
@@ -176,20 +183,59 @@ def certainty(fact: Fact, as_of: date) -> str:
 
 
 def effective_events(events: Iterable[Fact]) -> list[Fact]:
-    """The facts as they now stand: corrections applied, retractions removed."""
+    """The facts as they now stand: corrections and accepted claims applied, retractions
+    removed, each citation's sources added to the fact it cites; then the conflicting
+    claims still open (``ClaimConflicted``), which the fold counts."""
+    events = list(events)
+    # A citation, claim or settlement that is retracted never happened, whenever retracted.
+    withdrawn = {e.retracts for e in events if isinstance(e, EventRetracted)}
     current: dict[str, Fact] = {}
+    claims: dict[str, ClaimConflicted] = {}
+    annotations: set[str] = set()
     for event in events:
-        if isinstance(event, EventCorrected):
+        if isinstance(event, (SourceCited, ClaimConflicted, ClaimSettled)):
+            annotations.add(event.event_id)
+            if event.event_id not in withdrawn:
+                _annotate(event, current, claims)
+        elif isinstance(event, EventCorrected):
             target = current.get(event.corrects)
             if target is None:
                 raise UnknownEvent(f"no event {event.corrects!r} to correct here")
             current[event.corrects] = apply_changes(target, event.changes)
         elif isinstance(event, EventRetracted):
-            if current.pop(event.retracts, None) is None:
+            if current.pop(event.retracts, None) is None and event.retracts not in annotations:
                 raise UnknownEvent(f"no event {event.retracts!r} to retract here")
         else:
             current[event.event_id] = event
-    return list(current.values())
+    return [*current.values(), *(c for c in claims.values() if c.conflicts_with in current)]
+
+
+def _annotate(event: SourceCited | ClaimConflicted | ClaimSettled, current: dict[str, Fact],
+              claims: dict[str, ClaimConflicted]) -> None:
+    if isinstance(event, ClaimSettled):
+        claim = claims.pop(event.settles, None)
+        if claim is None:
+            raise UnknownEvent(f"no open claim {event.settles!r} to settle here")
+        if event.outcome == "claim accepted" and claim.conflicts_with in current:
+            target = current[claim.conflicts_with]
+            current[claim.conflicts_with] = with_sources(apply_changes(target, claim.claims, "claim"),
+                                                         claim.sources)
+        return
+    named = event.cites if isinstance(event, SourceCited) else event.conflicts_with
+    target = current.get(named)
+    if target is None:
+        raise UnknownEvent(f"no event {named!r} here for {event.event_id!r}")
+    if isinstance(event, SourceCited):
+        current[named] = with_sources(target, event.sources)
+    else:
+        claims[event.event_id] = event
+
+
+def with_sources(fact: Fact, more: list[Source]) -> Fact:
+    """The fact with these sources added to its own (each once)."""
+    sources = fact.sources
+    added = [s for s in more if s not in sources]
+    return replaced(fact, {"source": sources + added}) if added else fact
 
 
 class InvalidCorrection(InvalidInput):
@@ -197,12 +243,14 @@ class InvalidCorrection(InvalidInput):
     input (exit 2), not a contradiction of what is recorded."""
 
 
-def apply_changes(target: Fact, changes: dict[str, Any]) -> Fact:
-    """The target with the corrected fields, validated by its own model."""
+def apply_changes(target: Fact, changes: dict[str, Any], what: str = "correction") -> Fact:
+    """The target with the corrected fields, validated by its own model (``what`` changes
+    them, as an error says: a correction, or an accepted claim)."""
     unknown = sorted(set(changes) - set(type(target).model_fields))
     if unknown:
+        verb = "correct" if what == "correction" else "contradict"
         raise InvalidCorrection(
-            f"{type(target).__name__} has no field {', '.join(unknown)} to correct"
+            f"{type(target).__name__} has no field {', '.join(unknown)} to {verb}"
         )
     data = target.model_dump(mode="json")
     data.update(changes)
@@ -213,7 +261,7 @@ def apply_changes(target: Fact, changes: dict[str, Any]) -> Fact:
     except ValueError as error:
         from events.validation import one_line
 
-        raise InvalidCorrection(f"correction is invalid: {one_line(error)}") from None
+        raise InvalidCorrection(f"{what} is invalid: {one_line(error)}") from None
 
 
 @dataclass
@@ -256,6 +304,12 @@ class Status:
     assessment_note: str | None = None
     events: int = 0
     unsourced: int = 0
+    # Each distinct source of the standing facts (a short digest) -> whether one is official.
+    cited: dict[str, bool] = field(default_factory=dict)
+    # What each fact folded says (a short digest, sources and note aside) -> whether it has a
+    # source: the same fact recorded again under another id corroborates it.
+    seen: dict[str, bool] = field(default_factory=dict)
+    open_claims: int = 0
     last_key: tuple[str, int, int] | None = None
     # The instruments that carry the commitment, in the order they were signed (see
     # ``_instrument``); the legal fields above mirror the current one's (``_mirror``).
@@ -273,11 +327,12 @@ class Status:
 
     def clone(self) -> Status:
         """A copy that can be folded on without touching this one (apply only replaces
-        fields, except ``procedures``, which it fills in place)."""
+        fields, except ``procedures``, ``cited`` and ``seen``, which it fills in place)."""
         return replace(self, procedures=dict(self.procedures),
                        instruments=[_copy_instrument(i) for i in self.instruments],
                        related_commitments=list(self.related_commitments), expected=dict(self.expected),
-                       targets=dict(self.targets), met=dict(self.met), by_party=dict(self.by_party))
+                       targets=dict(self.targets), met=dict(self.met), by_party=dict(self.by_party),
+                       cited=dict(self.cited), seen=dict(self.seen))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Status:
@@ -291,9 +346,20 @@ class Status:
     def apply(self, event: Fact, key: tuple[str, int, int] | None = None) -> None:
         """Fold one fact that comes after every fact already folded, in world order
         (``key``: its ``world_key``, when the caller has it already)."""
+        if isinstance(event, ClaimConflicted):
+            self.open_claims += 1  # beside the fact it contradicts, which stands
+            return
+        sources = event.sources
+        if not isinstance(event, (Assessed, CommitmentRegistered)):
+            said = what_it_says(event)
+            if said in self.seen:
+                self._corroborate(said, sources)
+                return
+            self.seen[said] = bool(sources)
         self.events += 1
-        if event.source is None:
+        if not sources:
             self.unsourced += 1
+        self._cite(sources)
         self.last_key = key or world_key(event)
         self.undated += self.last_key[0] == UNDATED
         if isinstance(event, StepExpected):
@@ -322,6 +388,18 @@ class Status:
         self.last_change_on = event.occurred_on
         self.last_change = event.summary()
         self.last_event_id = event.event_id
+
+    def _cite(self, sources: list[Source]) -> None:
+        for source in sources:
+            key = source_key(source)
+            self.cited[key] = self.cited.get(key, False) or source.official
+
+    def _corroborate(self, said: str, sources: list[Source]) -> None:
+        """The same fact, reported again by other sources: not a second step."""
+        self._cite(sources)
+        if sources and not self.seen[said]:
+            self.seen[said] = True
+            self.unsourced -= 1
 
     def _register(self, event: CommitmentRegistered) -> None:
         self.kind = event.kind
@@ -362,7 +440,10 @@ class Status:
             raise self._impossible(event, f"{self._which(instrument, 'the commitment')} was {state}"
                                           f" on {instrument['legal_since']}")
         if state not in LEGAL_FROM[type(event)]:
-            by = f" (recorded fact {instrument['legal_event_id']!r})" if instrument["legal_event_id"] else ""
+            recorded = instrument["legal_event_id"]
+            by = f" (recorded fact {recorded!r})" if recorded else ""
+            if recorded:
+                by += f"; a source that reports it otherwise is a ClaimConflicted on {recorded!r}"
             if isinstance(event, DocumentSigned) and event.instrument_id is None:
                 by += "; another instrument carrying it is recorded with its own instrument_id"
             raise self._impossible(event, f"{self._which(instrument, 'it')} was already {state}"
@@ -808,6 +889,23 @@ def world_order(facts: list[Fact]) -> list[tuple[Fact, tuple[str, int, int]]]:
         at = max((n + 1 for n, (_, key) in enumerate(order) if key[1] <= pair[1][1]), default=0)
         order.insert(at, pair)
     return order
+
+
+# What a fact says apart from who says it: a fact recorded again with only these changed
+# is the same fact (a corroboration).
+NOT_WHAT_IT_SAYS = frozenset({"event_id", "source", "note", "recorded_at"})
+
+
+def what_it_says(event: Fact) -> str:
+    """A short digest of what a fact says (type, date and fields; not its id, sources or note)."""
+    said = {k: v for k, v in event.to_line().items() if k not in NOT_WHAT_IT_SAYS}
+    return hashlib.blake2b(orjson.dumps(said, option=orjson.OPT_SORT_KEYS), digest_size=8).hexdigest()
+
+
+def source_key(source: Source) -> str:
+    """A short digest of who a source is (its kind aside: the same source said more precisely)."""
+    who = [source.title, source.publisher, source.published_on, source.address]
+    return hashlib.blake2b(orjson.dumps(who), digest_size=6).hexdigest()
 
 
 def evaluate(

@@ -36,6 +36,7 @@ from events.commitments import (
 )
 from events.indicators import TradeFigureReported
 from events.meetings import DocumentsReported, MeetingHeld
+from events.sources import ClaimConflicted, ClaimSettled, SourceCited
 
 EVENT_TYPES: dict[str, type[Fact]] = {
     cls.__name__: cls
@@ -70,6 +71,9 @@ EVENT_TYPES: dict[str, type[Fact]] = {
         StepExpected,
         EventCorrected,
         EventRetracted,
+        SourceCited,
+        ClaimConflicted,
+        ClaimSettled,
     )
 }
 

@@ -84,7 +84,7 @@ def _fact_row(fact: Fact, earlier: list[Fact], subject: str) -> dict[str, Any]:
         if target is not None:
             before = f"{target.occurred_on} {target.summary()}"
             summary = f"retracts {fact.retracts} ({target.summary()}): {fact.reason}"
-    source = fact.source
+    source = next(iter(fact.sources), None)
     return {
         "change": change,
         "subject": subject,

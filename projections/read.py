@@ -26,10 +26,13 @@ BOARD_COLUMNS = [
     "last_change",
     "next_step",
     "next_step_due",
-    "overdue",
     "lifecycle",
     "progress",
     "value",
+    "sources",
+    "official_sources",
+    "open_claims",
+    "overdue",  # last: the query computes it after the others
 ]
 # What a commitment carried by more than one instrument adds to its board row (None otherwise):
 # the current instrument and the chain (see projections.views.instrument_chain).
@@ -174,6 +177,7 @@ TIMELINE_COLUMNS = [
     "source_publisher",
     "source_published_on",
     "source_address",
+    "sources",
     "recorded_at",
     "standing",
     "note",
@@ -244,7 +248,7 @@ def meetings(db: sqlite3.Connection) -> list[dict[str, Any]]:
     rows = []
     for meeting in db.execute("SELECT * FROM meetings ORDER BY occurred_on, meeting_id"):
         reports = db.execute(
-            "SELECT count, source_title, source_publisher, source_published_on, unnamed, value"
+            "SELECT count, source_title, source_publisher, source_published_on, sources, unnamed, value"
             " FROM meeting_reports WHERE meeting_id = ? ORDER BY occurred_on, event_id",
             [meeting["meeting_id"]],
         ).fetchall()
@@ -252,6 +256,7 @@ def meetings(db: sqlite3.Connection) -> list[dict[str, Any]]:
             f"{r['count']} reported" + (f" worth {r['value']}" if r["value"] else "")
             + f" ({r['source_title'] or 'no source'}"
             + (f", {r['source_publisher']}" if r["source_publisher"] else "")
+            + (f"; +{more} more" if (more := (r["sources"] or "").count("\n")) else "")
             + ")"
             for r in reports
         ]

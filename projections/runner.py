@@ -17,16 +17,17 @@ import orjson
 import sqlite_utils
 
 from events import (
+    ANNOTATIONS,
     EVENT_TYPES,
     FACT_TOPICS,
     CommitmentEvent,
     CommitmentRegistered,
     DocumentsReported,
     EventCorrected,
-    EventRetracted,
     Fact,
     MeetingHeld,
     TradeFigureReported,
+    target_of,
 )
 from events.rules import NOT_SIGNED, Status, evaluate, folds_on, world_key
 from projections.files import StoreFiles, bind_quickly, make_private
@@ -39,6 +40,7 @@ from projections.views import (
     meeting_row,
     party_rows,
     report_row,
+    standings,
     stored_id,
     stream_rows,
     timeline_row,
@@ -48,9 +50,9 @@ from projections.views_file import APPLICATION_ID, DamagedViews, claim, says_dam
 BATCH = 1000
 # Only facts are projected: the store's other records (event-id claims) are skipped by the query.
 FACT_TOPICS_IN_ORDER = sorted(FACT_TOPICS)  # a list to bind as query parameters
-# Fields the status fold does not read (only ``summary()`` does, for the latest change).
-WORDING = frozenset({"note", "milestone", "place", "signatories", "university", "city", "cities",
-                     "stay_days", "max_days_per_period", "period_days", "approximate", "currency", "count"})
+# Fields the status fold does not read. It reads every other one: what a fact says tells it
+# from the same fact recorded again by another source (``events.rules.what_it_says``).
+WORDING = frozenset({"note"})
 
 
 def open_views(path: Path, store: StoreFiles | None = None) -> sqlite_utils.Database:
@@ -243,10 +245,10 @@ class Batch:
         self.fetched: set[str] = set()  # commitments whose state was looked for (found or not)
 
     def _prefetch(self, batch: list[tuple[int, Fact]]) -> None:
-        """Each page's commitment states, and the streams of its corrections and retractions
-        (every other fact names its own), read with a few queries, not one per fact."""
-        ids = list({stored_id(fact) for _, fact in batch if isinstance(fact, (EventCorrected, EventRetracted))}
-                   - set(self.streams))
+        """Each page's commitment states, and the streams of the facts that name another
+        (corrections, retractions, citations, claims: every other fact names its own stream),
+        read with a few queries, not one per fact."""
+        ids = list({stored_id(fact) for _, fact in batch if target_of(fact) is not None} - set(self.streams))
         for rows in _chunks(ids):
             self.streams.update(self.db.execute(
                 f"SELECT originator_id, stream FROM streams WHERE originator_id IN ({','.join('?' * len(rows))})",
@@ -269,7 +271,7 @@ class Batch:
         meetings: list[dict[str, Any]] = []
         self._prefetch(batch)
         for notification_id, fact in batch:
-            amends = isinstance(fact, (EventCorrected, EventRetracted))
+            amends = target_of(fact) is not None
             oid = stored_id(fact)
             if amends:
                 stream = self.streams[oid]  # the stream of a fact already projected
@@ -278,7 +280,7 @@ class Batch:
                 if fact.originator_version == 1:
                     new_streams.append((oid, stream))
             timeline.append(timeline_row(notification_id, fact, stream))
-            if isinstance(fact, (EventCorrected, EventRetracted)):
+            if amends:
                 self._flush(timeline, new_streams, indicators, reports, meetings)
                 self._amend(fact, stream)
             elif isinstance(fact, CommitmentEvent):
@@ -338,29 +340,51 @@ class Batch:
             return
         state.apply(fact)
 
-    def _amend(self, fact: EventCorrected | EventRetracted, stream: str) -> None:
-        target, mark = amendment(fact)  # the first fact of that id in the stream takes it (see views.standings)
-        row = self.db.execute(
-            f"SELECT {', '.join(TIMELINE_ORDER)} FROM timeline WHERE event_id = ? AND stream = ? AND type NOT IN"
-            " ('EventCorrected', 'EventRetracted') ORDER BY position LIMIT 1",
-            [target, stream],
-        ).fetchone()
-        if row is None:
-            return
-        original = dict(zip(TIMELINE_ORDER, row))
-        self.db.execute(
-            "UPDATE timeline SET standing = ? WHERE position = ?", [mark, original["position"]]
-        )
+    def _amend(self, fact: Fact, stream: str) -> None:
+        """A fact that names another (a correction, retraction, citation, claim or settlement):
+        the standings it changes, and what was folded or projected from the fact it names."""
+        original: dict[str, Any] | None = None
+        if isinstance(fact, ANNOTATIONS) or self._has_claims(stream):
+            self._restand(stream)
+        else:
+            target, mark = amendment(fact)  # the first fact of that id in the stream takes it (see views.standings)
+            row = self.db.execute(
+                f"SELECT {', '.join(TIMELINE_ORDER)} FROM timeline WHERE event_id = ? AND stream = ? AND type NOT IN"
+                " ('EventCorrected', 'EventRetracted') ORDER BY position LIMIT 1",
+                [target, stream],
+            ).fetchone()
+            if row is None:
+                return
+            original = dict(zip(TIMELINE_ORDER, row))
+            self.db.execute(
+                "UPDATE timeline SET standing = ? WHERE position = ?", [mark, original["position"]]
+            )
         kind, subject = stream.split(":", 1)
         if kind == "commitment" and subject in self.given:
             self.states[subject] = self.given[subject]
             self.registered.add(subject)
             return
         if kind == "commitment":
-            if not self._changes_nothing_folded(fact, subject, original):
+            if original is None or not self._changes_nothing_folded(fact, subject, original):
                 self.dirty.add(subject)
             return
         self._project_again(stream)
+
+    def _has_claims(self, stream: str) -> bool:
+        """Whether a conflicting claim was ever recorded in the stream: its standings then
+        depend on more than the last correction or retraction (see ``views.standings``)."""
+        return self.db.execute(
+            "SELECT 1 FROM timeline WHERE stream = ? AND type = 'ClaimConflicted' LIMIT 1", [stream]
+        ).fetchone() is not None
+
+    def _restand(self, stream: str) -> None:
+        """Every standing of the stream's facts, worked out again from them all."""
+        rows = self.db.execute(
+            "SELECT position, payload, version, standing FROM timeline WHERE stream = ? ORDER BY version", [stream]
+        ).fetchall()
+        facts = [fact_from_row({"payload": payload, "version": version}) for _, payload, version, _ in rows]
+        changed = [(mark, position) for (position, _, _, was), mark in zip(rows, standings(facts)) if mark != was]
+        self.db.conn.executemany("UPDATE timeline SET standing = ? WHERE position = ?", changed)
 
     def _project_again(self, stream: str) -> None:
         """A meeting's or an indicator's rows, made again from its facts as they now stand."""
@@ -377,8 +401,8 @@ class Batch:
             write_rows(self.db, table, rows, "INSERT OR REPLACE")
 
     def _changes_nothing_folded(self, fact: Fact, commitment_id: str, original: dict[str, Any]) -> bool:
-        """A correction of wording (a milestone's text, a note, a place) to anything but the
-        latest change leaves the status as it was, so the history need not be folded again."""
+        """A correction of a note to anything but the latest change leaves the status as it
+        was, so the history need not be folded again."""
         if not isinstance(fact, EventCorrected) or commitment_id in self.dirty:
             return False
         state = self._state(commitment_id)

@@ -19,6 +19,9 @@ from typing import Any, overload
 import orjson
 
 from events import (
+    ANNOTATIONS,
+    ClaimConflicted,
+    ClaimSettled,
     DocumentsReported,
     EventCorrected,
     EventRetracted,
@@ -54,17 +57,35 @@ def amendment(fact: Fact) -> tuple[str, str] | None:
 
 def standings(stream: Iterable[Fact]) -> list[str]:
     """The standing of each of a stream's facts (given in recording order), in that order:
-    the last word of the corrections and retractions that name it after it was recorded.
-    A correction or retraction itself always stands."""
+    the last word of the corrections, retractions and accepted claims that name it after it
+    was recorded, followed by the conflicting claims still open on it ("contested by ...").
+    A correction or retraction itself always stands; a conflicting claim is "open" until
+    settled. A retracted citation, claim or settlement never happened."""
     facts = list(stream)
+    withdrawn = {f.retracts for f in facts if isinstance(f, EventRetracted)}
     marks = [STANDING] * len(facts)
     first: dict[str, int] = {}
+    open_claims: dict[str, str] = {}  # claim -> the fact it contradicts
     for n, fact in enumerate(facts):
         amended = amendment(fact)
         if amended is None:
             first.setdefault(fact.event_id, n)
+            if isinstance(fact, ANNOTATIONS) and fact.event_id in withdrawn:
+                continue
+            if isinstance(fact, ClaimConflicted):
+                marks[n] = "open"
+                open_claims[fact.event_id] = fact.conflicts_with
+            elif isinstance(fact, ClaimSettled) and fact.settles in first:
+                marks[first[fact.settles]] = f"settled by {fact.event_id}: {fact.outcome}"
+                contested = open_claims.pop(fact.settles, None)
+                if fact.outcome == "claim accepted" and contested in first:
+                    marks[first[contested]] = f"corrected by {fact.event_id} (claim {fact.settles} accepted)"
         elif amended[0] in first:
             marks[first[amended[0]]] = amended[1]
+    for claim, contested in open_claims.items():
+        n = first.get(contested)
+        if n is not None and not marks[n].startswith("retracted"):
+            marks[n] = f"contested by {claim}" if marks[n] == STANDING else f"{marks[n]}; contested by {claim}"
     return marks
 
 
@@ -85,7 +106,8 @@ def stored_id(fact: Fact) -> str:
 
 TIMELINE_ORDER = ["position", "event_id", "type", "stream", "subject", "occurred_on", "precision",
                   "starts_on", "ends_on", "rank", "version", "recorded_at", "summary", "source_title",
-                  "source_publisher", "source_published_on", "source_address", "note", "standing", "payload"]
+                  "source_publisher", "source_published_on", "source_address", "sources", "note", "standing",
+                  "payload"]
 assert TIMELINE_ORDER == list(TABLES["timeline"]["columns"]), "timeline rows are built in this order"
 # A history is one commitment's timeline rows without their subject.
 HISTORY_COLUMNS = [c for c in TIMELINE_COLUMNS if c != "subject"]
@@ -107,14 +129,20 @@ def timeline_row(position: int, fact: Fact, stream: str, standing: str = STANDIN
     line = fact.to_line()  # the same values as the fields, already as JSON gives them
     occurred_on = line["occurred_on"]
     starts_on, ends_on, precision = _span(occurred_on)
-    source = line.get("source") or _NO_SOURCE
+    given = line.get("source") or _NO_SOURCE
+    source = given[0] if isinstance(given, list) else given  # the first of several
     return (
         position, line["event_id"], line["type"], stream, stream.split(":", 1)[1],
         occurred_on, precision, starts_on, ends_on, RANK.get(type(fact), 5),
         fact.originator_version, line.get("recorded_at"), fact.summary(), source.get("title"),
         source.get("publisher"), source.get("published_on"), source.get("address"),
-        line.get("note"), standing, orjson.dumps(line).decode(),
+        sources_text(fact), line.get("note"), standing, orjson.dumps(line).decode(),
     )
+
+
+def sources_text(fact: Fact) -> str | None:
+    """Every source of a fact, one per line (each as ``Source.label`` gives it); None: none."""
+    return "\n".join(source.label() for source in fact.sources) or None
 
 
 def history_row(fact: Fact, stream: str, standing: str = STANDING) -> dict[str, Any]:
@@ -177,6 +205,9 @@ def board_row(state: Status, today: date) -> dict[str, Any]:
         "lifecycle": state.lifecycle,
         "progress": state.progress() or None,
         "value": money_label(state.value),
+        "sources": len(state.cited),
+        "official_sources": sum(state.cited.values()),
+        "open_claims": state.open_claims,
         **instrument_chain(state),
     }
 
@@ -303,6 +334,7 @@ def meeting_row(fact: MeetingHeld) -> dict[str, Any]:
 
 
 def indicator_row(fact: TradeFigureReported) -> dict[str, Any]:
+    source = next(iter(fact.sources), None)
     return {
         "event_id": fact.event_id,
         "indicator": f"trade:{fact.reporter}-{fact.partner}:{fact.flow}",
@@ -315,14 +347,15 @@ def indicator_row(fact: TradeFigureReported) -> dict[str, Any]:
         "currency": fact.currency,
         "change_pct": float(fact.change_pct) if fact.change_pct is not None else None,
         "occurred_on": fact.occurred_on,
-        "source_title": fact.source.title if fact.source else None,
-        "source_publisher": fact.source.publisher if fact.source else None,
-        "source_address": fact.source.address if fact.source else None,
+        "source_title": source.title if source else None,
+        "source_publisher": source.publisher if source else None,
+        "source_address": source.address if source else None,
+        "sources": sources_text(fact),
     }
 
 
 def report_row(fact: DocumentsReported) -> dict[str, Any]:
-    source = fact.source
+    source = next(iter(fact.sources), None)
     return {
         "event_id": fact.event_id,
         "meeting_id": fact.meeting_id,
@@ -334,12 +367,14 @@ def report_row(fact: DocumentsReported) -> dict[str, Any]:
         "source_published_on": source.published_on if source else None,
         "source_address": source.address if source else None,
         "value": fact.value.label() if fact.value else None,
+        "sources": sources_text(fact),
     }
 
 
 def stream_rows(facts: list[Fact]) -> dict[str, list[dict[str, Any]]]:
     """A meeting's or an indicator's rows from its stream's facts as they now stand:
-    corrections applied (each on top of the last), retractions removed."""
+    corrections applied (each on top of the last), retractions removed, citations' sources
+    added."""
     rows: dict[str, list[dict[str, Any]]] = {"meetings": [], "meeting_reports": [], "indicators": []}
     for fact in effective_events(facts):
         if isinstance(fact, MeetingHeld):

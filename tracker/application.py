@@ -27,10 +27,14 @@ from eventsourcing.utils import Environment
 
 from events import (
     FACT_TOPICS,
+    ClaimConflicted,
+    ClaimSettled,
     CommitmentEvent,
     EventCorrected,
     EventRetracted,
     Fact,
+    SourceCited,
+    target_of,
 )
 from events.aggregates import (
     Commitment,
@@ -58,6 +62,9 @@ from tracker.keys import KeyedCipher, check_key, marker
 from tracker.persistence import first_records
 
 RETRIES = 50
+# What a fact naming another one does to it, as an error about a missing target says.
+VERBS = {EventCorrected: "correct", EventRetracted: "retract", SourceCited: "cite",
+         ClaimConflicted: "contradict", ClaimSettled: "settle"}
 
 
 @dataclass
@@ -281,26 +288,21 @@ class Tracker(Application[UUID]):
 
     def _stream_key(self, fact: Fact, located: dict[str, str], claims: dict[str, EventIdClaimed]) -> str:
         """The stream a fact goes in: a correction or retraction goes where its target is."""
-        match fact:
-            case EventCorrected(corrects=target):
-                verb = "correct"
-            case EventRetracted(retracts=target):
-                verb = "retract"
-            case _:
-                return fact.stream_key()
+        target = target_of(fact)
+        if target is None:
+            return fact.stream_key()
         if target in located:
             return located[target]
         claim = claims.get(target)
         if claim is None:
-            raise UnknownEvent(f"no recorded event {target!r} to {verb}")
+            raise UnknownEvent(f"no recorded event {target!r} to {VERBS[type(fact)]}")
         return claim.stream
 
     def _claims(self, facts: list[Fact]) -> dict[str, EventIdClaimed]:
-        """The claims already recorded on these facts' event ids, and on those they correct
-        or retract, by event id."""
+        """The claims already recorded on these facts' event ids, and on those they name
+        (correct, retract, cite, contradict, settle), by event id."""
         wanted = {f.event_id for f in facts}
-        wanted |= {f.corrects for f in facts if isinstance(f, EventCorrected)}
-        wanted |= {f.retracts for f in facts if isinstance(f, EventRetracted)}
+        wanted |= {target for target in map(target_of, facts) if target is not None}
         records = first_records(self.recorder, map(claim_id, wanted))
         claims = (self.mapper.to_domain_event(r) for r in records)
         return {c.event_id: c for c in claims if isinstance(c, EventIdClaimed) and c.event_id is not None}

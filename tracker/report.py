@@ -73,7 +73,7 @@ def build(app: Any, as_of: date | None = None, today: date | None = None) -> dic
     board = []
     for status, events in statuses:
         last = next((e for e in reversed(events) if e.event_id == status.last_event_id), None)
-        board.append({**board_row(status, today), "source": last.source if last else None, "events": events})
+        board.append({**board_row(status, today), "last_sources": last.sources if last else [], "events": events})
     identified = identified_by_meeting(status for status, _ in statuses)
     for meeting in meetings:
         meeting["identified"] = identified.get(meeting["meeting"].meeting_id, 0)

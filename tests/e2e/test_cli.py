@@ -41,12 +41,13 @@ def test_a_board_too_wide_for_the_terminal_shows_a_commitment_at_a_time(db, monk
     monkeypatch.setenv("COLUMNS", "80")
     lines = [line.rstrip() for line in run("--db", db, "status").stdout.splitlines()]
     start = lines.index("xian-2023-visa-exemption")
-    assert lines[start:start + 6] == [
+    assert lines[start:start + 7] == [
         "xian-2023-visa-exemption",
         "  legal status     signed",
         "  implementation   committed",
         "  last change      2023-05-17 agreement signed in Xian",
         "  next step        domestic procedures: CN, KZ",
+        "  sources          1",
         "  overdue          no",
     ]
 
@@ -81,6 +82,9 @@ def test_the_demo_board_as_json_lists_every_commitment_with_its_statuses(db):
         "last_change": "agreement signed in Xian",
         "next_step": "domestic procedures: CN, KZ",
         "next_step_due": None,
+        "sources": 1,
+        "official_sources": 0,
+        "open_claims": 0,
         "overdue": False,
         "lifecycle": "generic",
         "progress": None,
@@ -366,7 +370,7 @@ def test_every_record_example_describes_a_valid_event(type_name):
         name = flag[2:].replace("-", "_")
         if value.startswith("--") or value == "":
             options[name] = True
-        elif name in ("change",) or (name, type_name) in (("party", "CommitmentRegistered"), ("party", "MeetingHeld"), ("city", "SisterCityTieEstablished")):
+        elif name in ("change", "claim") or (name, type_name) in (("party", "CommitmentRegistered"), ("party", "MeetingHeld"), ("city", "SisterCityTieEstablished")):
             options.setdefault(name, []).append(value)
         else:
             options[name] = int(value) if name in ints else value

@@ -130,6 +130,7 @@ def test_a_second_signing_that_names_no_instrument_is_refused_and_says_how_to_re
     assert result.exit_code == 5
     assert result.stderr.strip().endswith(
         "is impossible: it was already signed on 2023-05-17 (recorded fact 'xian-2023-cultural-centres-signed');"
+        " a source that reports it otherwise is a ClaimConflicted on 'xian-2023-cultural-centres-signed';"
         " another instrument carrying it is recorded with its own instrument_id")
     assert "Traceback" not in result.output
 

@@ -286,7 +286,8 @@ def test_a_second_entry_into_force_names_the_recorded_fact_it_contradicts(demo):
                  "--commitment-id", "xian-2023-visa-exemption", "--occurred-on", "2024-01-01", "--source-title", "MFA")
     assert second.exit_code == 5
     assert second.stderr == ("tracker: error: again: entered into force on 2024-01-01 is impossible: it was already"
-                             " in force on 2023-11-10 (recorded fact 'visa-in-force')\n")
+                             " in force on 2023-11-10 (recorded fact 'visa-in-force'); a source that reports it"
+                             " otherwise is a ClaimConflicted on 'visa-in-force'\n")
 
 
 def test_recording_a_fact_without_a_source_needs_no_source_said_outright(demo):

@@ -66,6 +66,11 @@ FILTERS = [{}, {"party": "KZ"}, {"party": "UZ"}, {"institution": "akimat"}, {"in
            {"sector": "transport"}, {"meeting": "xian-2023"}, {"overdue_only": True},
            {"party": "KZ", "institution": "astana", "overdue_only": True}]
 DAYS = [date(2023, 5, 1), date(2024, 6, 30), date(2026, 1, 1), date.today()]
+# Other sources of the same facts: a news agency, an official one, both at once.
+OTHER_SOURCES = [{"title": "Kazinform report", "publisher": "Kazinform", "kind": "news agency"},
+                 {"title": "Statement of the Ministry of Foreign Affairs", "kind": "government"},
+                 [{"title": "Kazinform report", "publisher": "Kazinform", "kind": "news agency"},
+                  {"title": "Xinhua report", "kind": "news agency"}]]
 
 
 def dated(day: date, precision: str) -> str:
@@ -124,8 +129,45 @@ def histories(draw):
     if meeting:
         facts.append(parse_line(line("DocumentsReported", "count-24", meeting_id="xian-2023",
                                      occurred_on="2023-05-18", count=24)))
+        if draw(st.booleans()):
+            facts.append(parse_line(line("SourceCited", "count-22-cited", cites="count-22", occurred_on="2023-05-19",
+                                         source=draw(st.sampled_from(OTHER_SOURCES)))))
+    facts += draw(other_sources(steps))
     corrections = draw(st.lists(st.integers(0, 30), max_size=4))
     return facts, corrections, draw(st.randoms(use_true_random=False))
+
+
+def other_sources(steps):  # noqa: ANN001, ANN201
+    """Other sources on the steps drawn: citing one, recording one again, contradicting one
+    (another date, another note), settling such a claim either way."""
+
+    @st.composite
+    def drawn(draw):
+        facts, claims = [], []
+        for k in range(draw(st.integers(0, 4)) if steps else 0):
+            n = draw(st.integers(0, len(steps) - 1))
+            (kind, fields), cid, when = steps[n]
+            fields = {k: cid if v is THE_COMMITMENT else v for k, v in fields.items()}
+            source = draw(st.sampled_from(OTHER_SOURCES))
+            what = draw(st.sampled_from(["cite", "again", "claim", "settle"]))
+            if what == "cite":
+                facts.append(parse_line(line("SourceCited", f"cite-{k}", cites=f"e{n}", occurred_on="2026",
+                                             source=source)))
+            elif what == "again":
+                facts.append(fact(kind, f"again-{k}-{n}", cid=cid, occurred_on=when, source=source, **fields))
+            elif what == "claim" or not claims:
+                claimed = draw(st.sampled_from([{"note": "reported otherwise"}, {"occurred_on": when[:7]},
+                                                {"occurred_on": "2023-05-20"}]))
+                claims.append(f"claim-{k}")
+                facts.append(parse_line(line("ClaimConflicted", f"claim-{k}", conflicts_with=f"e{n}",
+                                             occurred_on="2026", claims=claimed, source=source)))
+            else:
+                facts.append(parse_line(line("ClaimSettled", f"settle-{k}", settles=draw(st.sampled_from(claims)),
+                                             occurred_on="2026", reason="checked",
+                                             outcome=draw(st.sampled_from(["recorded fact stands", "claim accepted"])))))
+        return facts
+
+    return drawn()
 
 
 def test_catching_up_piece_by_piece_equals_a_rebuild_a_replay_and_the_report(tmp_path_factory):
@@ -436,3 +478,19 @@ def test_a_worker_that_cannot_read_the_store_fails_the_rebuild_with_its_reason_a
         rebuild(reader, store.views, workers=2)
     assert dump(store.views) == before
     assert not list(tmp_path.glob("views.db.rebuilding*"))
+
+
+def test_rewording_an_older_milestone_leaves_the_same_tables_as_a_rebuild(tracker, tmp_path):
+    # What a milestone says tells it from another milestone of the same day recorded again
+    # (a corroboration): rewording it changes what the status holds, though not the board.
+    db = open_views(tmp_path / "live.db")
+    tracker.record_many([parse_line(registered("visa", binding=False)),
+                         fact("MilestoneReached", "m1", occurred_on="2024-01-01", milestone="first bus"),
+                         fact("MilestoneReached", "m2", occurred_on="2024-02-01", milestone="second bus")])
+    catch_up(tracker, db)
+    tracker.record(parse_line({"type": "EventCorrected", "event_id": "fix-m1", "occurred_on": "2024-03-01",
+                               "corrects": "m1", "reason": "it was a coach", "changes": {"milestone": "first coach"}}))
+    catch_up(tracker, db)
+    db.close()
+    rebuild(tracker, tmp_path / "rebuilt.db")
+    assert dump(tmp_path / "live.db") == dump(tmp_path / "rebuilt.db")

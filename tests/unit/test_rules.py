@@ -165,3 +165,16 @@ def test_a_milestone_of_a_country_that_is_no_party_is_refused():
     with pytest.raises(ImpossibleTransition, match="RU is not a party"):
         evaluate("visa", [parse_line(registered("visa")),
                           fact("MilestoneReached", "m", occurred_on="2024", milestone="x", party="RU")])
+
+
+def test_an_unsourced_signing_recorded_again_with_a_source_is_sourced_and_counted_once():
+    unsourced = parse_line({"type": "DocumentSigned", "event_id": "signed", "commitment_id": "visa",
+                            "occurred_on": "2023-05-17", "instrument": "agreement"})
+    again = fact("DocumentSigned", "signed-again", instrument="agreement", note="the Akorda's report",
+                 source={"title": "Akorda press service", "kind": "government"})
+    status = evaluate("visa", history(unsourced, again))
+    assert (status.events, status.unsourced, status.legal_event_id) == (2, 0, "signed")
+    assert (len(status.cited), sum(status.cited.values())) == (2, 1)
+    incremental = evaluate("visa", history(unsourced))
+    incremental.apply(again.model_copy(update={"originator_version": 3}))
+    assert incremental == status

@@ -21,7 +21,14 @@ from tracker.cli.common import (
 from tracker.cli.output import WITH_BASIS_HELP, Format, emit, emit_with_basis, note_basis, output_options
 
 FULL_BOARD_COLUMNS = BOARD_ROW_COLUMNS
-BOARD_COLUMNS = ["commitment", "legal_status", "implementation", "last_change", "next_step", "overdue"]
+BOARD_COLUMNS = ["commitment", "legal_status", "implementation", "last_change", "next_step", "sources", "overdue"]
+
+
+def sourcing(row: dict[str, Any]) -> str:
+    """How well a commitment is sourced, in a few characters: ``3*`` for three sources, one
+    of them official; ``2 1?`` for two sources and one conflicting claim still open."""
+    text = f"{row['sources']}{'*' if row['official_sources'] else ''}"
+    return text + (f" {row['open_claims']}?" if row["open_claims"] else "")
 
 
 def board_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -33,6 +40,7 @@ def board_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "implementation": r["implementation_status"],
             "last_change": f"{r['last_change_on']} {r['last_change']}",
             "next_step": (r["next_step"] or "") + (f" by {r['next_step_due']}" if r["next_step_due"] else ""),
+            "sources": sourcing(r),
             "overdue": r["overdue"],
             **({"possibly": r["possibly"]} if "possibly" in r else {}),
         }
@@ -58,7 +66,9 @@ def status(
     fmt: Format = Format.table,
 ) -> None:
     """The status board: every commitment's legal and implementation status, last change,
-    next expected step and whether it is overdue."""
+    next expected step, how well it is sourced and whether it is overdue. The sources column
+    counts the distinct sources of its standing facts (* when one is official: government,
+    legislature, gazette or depositary) and the conflicting claims still open (2?)."""
     day, moment = parse_as_of(as_of), parse_known_at(known_at)
     today = day or date.today()
     if party is not None:
@@ -157,6 +167,9 @@ def history(
         for row in rows:
             if not row["source_title"]:
                 row["source_title"] = "(no source)"
+            more = (row["sources"] or "").count("\n")
+            if more:
+                row["source_title"] += f" (+{more} more)"
         emit(rows, ["occurred_on", "event_id", "summary", "note", "source_title", "standing"], fmt,
              title=title + (f" — {header}" if header else ""))
     else:

@@ -27,7 +27,9 @@ record_app = typer.Typer(
     " --milestone 'first container train through Aktau' --source-title 'Akorda press service'"
     "\n\nA side's step, with its value: tracker record facility-opened --commitment-id"
     " xian-2023-cultural-centres --occurred-on 2024-11 --facility 'Kazakh cultural centre' --party KZ"
-    " --value-amount 2000000 --value-currency USD --source-title 'Ministry of Culture and Sports'",
+    " --value-amount 2000000 --value-currency USD --source-title 'Ministry of Culture and Sports'"
+    "\n\nAnother source for a recorded fact: tracker record source-cited --cites xian-2023-visa-exemption-signed --occurred-on 2023-05-17"
+    " --source-title 'Kazinform: visa agreement signed in Xian' --source-kind 'news agency'",
     no_args_is_help=True,
     add_completion=False,  # 'tracker --install-completion' completes record's subcommands too
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -63,6 +65,11 @@ SAMPLES: dict[str, str] = {
     "reason": "The report gave the wrong day",
     "changes": "occurred_on=2023-05-18",
     "count": "22",
+    "cites": "xian-2023-visa-exemption-signed",
+    "conflicts_with": "xian-2023-visa-exemption-signed",
+    "claims": "occurred_on=2023-05-18",
+    "settles": "xian-2023-visa-exemption-signed-date-claim",
+    "outcome": "recorded fact stands",
     "reporter": "KZ",
     "partner": "CN",
     "flow": "exports",
@@ -101,6 +108,8 @@ FIELD_HELP = {
     "reason": "Why, in a sentence",
     "relation": "How it relates to the other",
 }
+# Options that take FIELD=VALUE pairs, for the fields holding such a dict.
+PAIRS_OPTION = {"changes": "change", "claims": "claim"}
 
 
 def _metavar(name: str, annotation: Any) -> str:
@@ -144,12 +153,12 @@ def _parties(values: list[str], option: str) -> list[dict[str, str]]:
     return out
 
 
-def _changes(values: list[str]) -> dict[str, Any]:
+def _changes(values: list[str], option: str = "change") -> dict[str, Any]:
     changes: dict[str, Any] = {}
     for value in values:
         field, sep, raw = value.partition("=")
         if not sep or not field.strip():
-            raise InvalidInput(f"--change {value!r}: use FIELD=VALUE")
+            raise InvalidInput(f"--{option} {value!r}: use FIELD=VALUE")
         try:
             changes[field.strip()] = json.loads(raw)
         except json.JSONDecodeError:
@@ -169,10 +178,13 @@ def _parameters(model: type[Fact]) -> tuple[list[inspect.Parameter], dict[str, A
             helptext = "Unique id of this event (default: made from its content, so the same fact recorded again changes nothing)"
             required = False
         if name == "source":
-            for part in Source.model_fields:
-                params.append(_option(f"source_{part}", str, f"Source {part.replace('_', ' ')}"
+            for part, about in Source.model_fields.items():
+                base = _base(about.annotation)
+                kinds = typing.get_args(base) if typing.get_origin(base) is typing.Literal else ()
+                helptext = f"Source {part.replace('_', ' ')}" + (": " + ", ".join(kinds) if kinds else "")
+                params.append(_option(f"source_{part}", str, helptext
                                       + (" (required unless --no-source)" if part == "title" else ""), False,
-                                      metavar="DATE" if part.endswith("_on") else "TEXT"))
+                                      metavar="DATE" if part.endswith("_on") else "CHOICE" if kinds else "TEXT"))
             params.append(inspect.Parameter(
                 "no_source", inspect.Parameter.KEYWORD_ONLY, default=False,
                 annotation=Annotated[bool, typer.Option(
@@ -206,9 +218,9 @@ def _parameters(model: type[Fact]) -> tuple[list[inspect.Parameter], dict[str, A
                                   "COUNTRY or COUNTRY:Institution; repeat for each", required,
                                   metavar="COUNTRY[:INSTITUTION]"))
             continue
-        if name == "changes":
-            params.append(_option("change", list[str], "FIELD=VALUE (JSON value or text); repeat", required,
-                                  metavar="FIELD=VALUE"))
+        if name in PAIRS_OPTION:
+            params.append(_option(PAIRS_OPTION[name], list[str], "FIELD=VALUE (JSON value or text); repeat",
+                                  required, metavar="FIELD=VALUE"))
             continue
         if annotation is bool:
             default = info.default if not required else None
@@ -254,8 +266,8 @@ def line_from_options(model: type[Fact], options: dict[str, Any]) -> dict[str, A
             line[text_lists[name]] = value
         elif name in list_fields:
             line[list_fields[name]] = _parties(value, name)
-        elif name == "change":
-            line["changes"] = _changes(value)
+        elif name in PAIRS_OPTION.values():
+            line[next(f for f, option in PAIRS_OPTION.items() if option == name)] = _changes(value, name)
         elif name == "entry_into_force_days":
             line.setdefault("entry_into_force", {})["days_after_last_notification"] = value
         elif name == "completed_by":
@@ -340,9 +352,12 @@ EXAMPLE_VALUES: dict[str, dict[str, str]] = {
                   "target": "first joint plants running", "due_on": "2025"},
     "StepExpected": {"commitment_id": "xian-2023-international-road-transport", "occurred_on": "2024-05",
                      "step": "entry into force", "expected_on": "2024-07"},
+    "SourceCited": {"occurred_on": "2023-05-17"},
+    "ClaimConflicted": {"occurred_on": "2023-05-17", "event_id": "xian-2023-visa-exemption-signed-date-claim"},
+    "ClaimSettled": {"occurred_on": "2023-06"},
 }
 # Facts that follow another one the demo does not have: their example records it first.
-EXAMPLE_AFTER = {"DocumentSigned": "CommitmentRegistered", "Resumed": "Suspended"}
+EXAMPLE_AFTER = {"DocumentSigned": "CommitmentRegistered", "Resumed": "Suspended", "ClaimSettled": "ClaimConflicted"}
 # Facts whose example needs a fact that no other example records: the command recording it.
 EXAMPLE_BEFORE = {
     # A memorandum (the demo's, signed in Xian and named by its commitment's id) carried
@@ -365,7 +380,7 @@ def example(model: type[Fact]) -> str:
     for name, info in model.model_fields.items():
         if name in SKIP or name == "event_id" or name == "source" or not info.is_required():
             continue
-        flag = LIST_OPTION.get(name, "change" if name == "changes" else name).replace("_", "-")
+        flag = LIST_OPTION.get(name, PAIRS_OPTION.get(name, name)).replace("_", "-")
         sample = values.get(name, "2023-05-17" if "on" in name.split("_") else "example")
         if name == "parties":
             parts.append("--party KZ --party CN")
@@ -377,7 +392,12 @@ def example(model: type[Fact]) -> str:
             parts.append(f"--{flag}")
             continue
         parts.append(f"--{flag} {_quote(sample)}")
-    parts.append("--source-title 'Akorda press service'")
+    if "event_id" in EXAMPLE_VALUES.get(model.__name__, {}):
+        parts.append(f"--event-id {values['event_id']}")  # a later example names it
+    if "source" in model.model_fields:
+        parts.append("--source-title 'Akorda press service'")
+    if model.__name__ in ("SourceCited", "ClaimConflicted"):
+        parts.append("--source-kind government" if model.__name__ == "SourceCited" else "--source-kind 'news agency'")
     return " ".join(parts)
 
 
