@@ -20,6 +20,7 @@ BOARD_COLUMNS = [
     "meeting_id",
     "sector",
     "legal_status",
+    "legal_since",
     "implementation_status",
     "last_change_on",
     "last_change",

@@ -11,7 +11,7 @@ from events.rules_version import RULES_VERSION
 
 READ_MODELS = ("board", "timeline", "meetings", "indicators")
 # Read models made with another layout are dropped and built again from the events.
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 # What the meta table says of read models that can be used as they are: their layout, and
 # the status rules that folded them (those made before the rules were recorded: version 1).
 BUILT_BY = {"schema": SCHEMA_VERSION, "rules": str(RULES_VERSION)}
@@ -54,6 +54,7 @@ TABLES: dict[str, TableSpec] = {
             "sector": str,
             "binding": int,
             "legal_status": str,
+            "legal_since": str,
             "implementation_status": str,
             "last_change_on": str,
             "last_change": str,
@@ -172,7 +173,7 @@ INDEXES = [
 VIEWS = {
     "status_board": """
         SELECT commitment_id, kind, title, parties, meeting_id, sector, binding,
-               legal_status, implementation_status, last_change_on, last_change,
+               legal_status, legal_since, implementation_status, last_change_on, last_change,
                next_step, next_step_due,
                CASE WHEN next_step_due_by IS NOT NULL AND next_step_due_by < date('now')
                     THEN 1 ELSE 0 END AS overdue

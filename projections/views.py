@@ -136,6 +136,7 @@ def board_row(state: Status, today: date) -> dict[str, Any]:
         "sector": state.sector,
         "binding": state.binding,
         "legal_status": state.legal_status,
+        "legal_since": state.legal_since,
         "implementation_status": state.implementation_status,
         "last_change_on": state.last_change_on,
         "last_change": state.last_change,

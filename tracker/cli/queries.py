@@ -28,7 +28,7 @@ def board_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
         {
             "commitment": r["commitment_id"],
-            "legal_status": r["legal_status"],
+            "legal_status": r["legal_status"] + (f" since {r['legal_since']}" if r["legal_since"] else ""),
             "implementation": r["implementation_status"],
             "last_change": f"{r['last_change_on']} {r['last_change']}",
             "next_step": (r["next_step"] or "") + (f" by {r['next_step_due']}" if r["next_step_due"] else ""),
@@ -129,7 +129,8 @@ def history(
         note_basis(tracker_app.recorder.max_notification_id() or 0, as_of=day.isoformat() if day else None,
                    known_at=moment.isoformat() if moment else None)
         rows, state = replay.history(commitment, tracker_app.history(commitment), as_of=day, known_at=moment)
-        header = f"{state.legal_status} / {state.implementation_status}"
+        since = f" since {state.legal_since}" if state.legal_since else ""
+        header = f"{state.legal_status}{since} / {state.implementation_status}"
     if fmt.value == "table":
         title = f"History of {commitment}" + (f" as of {day}" if day else "") + (
             f" as known at {moment.isoformat()}" if moment else "")
