@@ -225,33 +225,38 @@ def meetings(db: sqlite3.Connection) -> list[dict[str, Any]]:
             " FROM meeting_reports WHERE meeting_id = ? ORDER BY occurred_on, event_id",
             [meeting["meeting_id"]],
         ).fetchall()
-        claims = [
-            f"{r['count']} reported ({r['source_title'] or 'no source'}"
-            + (f", {r['source_publisher']}" if r["source_publisher"] else "")
-            + ")"
-            for r in reports
-        ]
-        rows.append(
-            {
-                "meeting_id": meeting["meeting_id"],
-                "title": meeting["title"],
-                "occurred_on": meeting["occurred_on"],
-                "place": meeting["place"],
-                "reported": "; ".join(claims) if claims else "no count reported",
-                "identified": meeting["identified"],
-                "summary": ", ".join(f"{r['count']} reported" for r in reports)
-                + (", " if reports else "")
-                + f"{meeting['identified']} identified",
-                "unnamed": "; ".join(r["unnamed"] for r in reports if r["unnamed"]) or None,
-            }
-        )
+        rows.append(meeting_summary(dict(meeting), [dict(r) for r in reports]))
     return rows
 
 
+def meeting_summary(meeting: dict[str, Any], reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """A meeting's row in 'tracker meetings', from its ``meetings`` row and its reports'
+    ``meeting_reports`` rows (ordered by occurred_on, event_id)."""
+    claims = [
+        f"{r['count']} reported ({r['source_title'] or 'no source'}"
+        + (f", {r['source_publisher']}" if r["source_publisher"] else "")
+        + ")"
+        for r in reports
+    ]
+    return {
+        "meeting_id": meeting["meeting_id"],
+        "title": meeting["title"],
+        "occurred_on": meeting["occurred_on"],
+        "place": meeting["place"],
+        "reported": "; ".join(claims) if claims else "no count reported",
+        "identified": meeting["identified"],
+        "summary": ", ".join(f"{r['count']} reported" for r in reports)
+        + (", " if reports else "")
+        + f"{meeting['identified']} identified",
+        "unnamed": "; ".join(r["unnamed"] for r in reports if r["unnamed"]) or None,
+    }
+
+
+INDICATOR_COLUMNS = ["period", "reporter", "partner", "flow", "value", "currency", "change_pct", "occurred_on",
+                     "source_title", "source_publisher", "event_id"]
+
+
 def indicators(db: sqlite3.Connection) -> list[dict[str, Any]]:
-    sql = (
-        "SELECT period, reporter, partner, flow, value, currency, change_pct, occurred_on,"
-        " source_title, source_publisher, event_id FROM indicators"
-        " ORDER BY period_starts_on, reporter, partner, flow, event_id"
-    )
+    sql = (f"SELECT {', '.join(INDICATOR_COLUMNS)} FROM indicators"
+           " ORDER BY period_starts_on, reporter, partner, flow, event_id")
     return [dict(row) for row in db.execute(sql)]

@@ -12,8 +12,17 @@ from datetime import date, datetime
 from typing import Any
 
 from events import CommitmentEvent, Fact, world_period
-from events.rules import Status, evaluate, world_key
-from projections.views import board_row, history_row, on_board, standings
+from events.rules import Status, effective_events, evaluate, world_key
+from projections.read import INDICATOR_COLUMNS, meeting_summary
+from projections.views import (
+    board_row,
+    history_row,
+    identified_by_meeting,
+    on_board,
+    party_counts,
+    standings,
+    stream_rows,
+)
 
 
 def by_stream(facts: Iterable[Fact]) -> list[list[Fact]]:
@@ -71,3 +80,44 @@ def history(commitment_id: str, facts: Iterable[Fact], *, as_of: date | None = N
     shown = sorted(((f, m) for f, m in zip(facts, marks) if happened(f, as_of)), key=lambda pair: world_key(pair[0]))
     stream = f"commitment:{commitment_id}"
     return [history_row(fact, stream, mark) for fact, mark in shown], status
+
+
+def parties(facts: Iterable[Fact], today: date, *, as_of: date | None = None,
+            known_at: datetime | None = None) -> list[dict[str, Any]]:
+    """'tracker parties' as things stood: ``projections.read.parties`` over the replayed board."""
+    return party_counts(statuses(facts, as_of=as_of, known_at=known_at), today)
+
+
+def _stream_rows(streams: list[list[Fact]], as_of: date | None) -> dict[str, list[dict[str, Any]]]:
+    """The meetings', reports' and indicators' rows of these streams as they stood on ``as_of``."""
+    rows: dict[str, list[dict[str, Any]]] = {"meetings": [], "meeting_reports": [], "indicators": []}
+    for stream in streams:
+        if isinstance(stream[0], CommitmentEvent):
+            continue
+        for table, found in stream_rows([f for f in effective_events(stream) if happened(f, as_of)]).items():
+            rows[table] += found
+    return rows
+
+
+def meetings(facts: Iterable[Fact], *, as_of: date | None = None,
+             known_at: datetime | None = None) -> list[dict[str, Any]]:
+    """'tracker meetings' as things stood: each meeting held by then, the counts reported by
+    then, and how many of its documents were identified and signed by then."""
+    streams = by_stream(known(facts, known_at))
+    found = (status_of(stream, as_of=as_of) for stream in streams)
+    identified = identified_by_meeting(s for s in found if s is not None)
+    rows = _stream_rows(streams, as_of)
+    result = []
+    for meeting in sorted(rows["meetings"], key=lambda m: (m["occurred_on"], m["meeting_id"])):
+        reports = sorted((r for r in rows["meeting_reports"] if r["meeting_id"] == meeting["meeting_id"]),
+                         key=lambda r: (r["occurred_on"], r["event_id"]))
+        result.append(meeting_summary({**meeting, "identified": identified.get(meeting["meeting_id"], 0)}, reports))
+    return result
+
+
+def indicators(facts: Iterable[Fact], *, as_of: date | None = None,
+               known_at: datetime | None = None) -> list[dict[str, Any]]:
+    """'tracker indicators' as things stood: the figures reported by then."""
+    rows = _stream_rows(by_stream(known(facts, known_at)), as_of)["indicators"]
+    rows.sort(key=lambda r: (r["period_starts_on"], r["reporter"], r["partner"], r["flow"], r["event_id"]))
+    return [{column: row[column] for column in INDICATOR_COLUMNS} for row in rows]

@@ -1,7 +1,8 @@
 """Commands that answer questions: the board, histories, summaries, indicators."""
 
+from collections.abc import Iterator
 from datetime import date, datetime, timezone
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -18,6 +19,9 @@ from tracker.cli.common import (
     reading_views,
 )
 from tracker.cli.output import WITH_BASIS_HELP, Format, emit, emit_with_basis, note_basis, output_options
+
+if TYPE_CHECKING:
+    from events import Fact
 
 FULL_BOARD_COLUMNS = BOARD_ROW_COLUMNS
 BOARD_COLUMNS = ["commitment", "legal_status", "implementation", "last_change", "next_step", "overdue"]
@@ -159,51 +163,89 @@ def timeline(
          table_columns=["occurred_on", "subject", "event_id", "summary", "source_title", "standing"])
 
 
-@app.command(epilog="Examples:\n\n  tracker parties\n\n  tracker parties --csv")
+def replayed_facts(ctx: typer.Context, day: date | None, moment: datetime | None) -> "Iterator[Fact]":
+    """Every stored fact in recording order, for a replay as of ``day`` / as known at
+    ``moment``; the answer's basis is the store's position now."""
+    tracker_app = open_tracker(ctx)
+    note_basis(tracker_app.recorder.max_notification_id() or 0, as_of=day.isoformat() if day else None,
+               known_at=moment.isoformat() if moment else None)
+    return (fact for _, fact in tracker_app.facts())
+
+
+def as_asked(title: str, day: date | None, moment: datetime | None) -> str:
+    return title + (f" as of {day}" if day else "") + (f" as known at {moment.isoformat()}" if moment else "")
+
+
+@app.command(epilog="Examples:\n\n  tracker parties\n\n  tracker parties --as-of 2023-12-31 --csv")
 @output_options
 def parties(
     ctx: typer.Context,
     as_of: AsOfOption = None,
+    known_at: KnownAtOption = None,
     fmt: Format = Format.table,
 ) -> None:
     """Per party and per institution: how many commitments, signed, in force, completed, overdue.
-    A row with an empty institution is the country's total."""
-    from projections import read
+    A row with an empty institution is the country's total. With --as-of or --known-at, the
+    counts as things then stood, replayed from the facts."""
+    day, moment = parse_as_of(as_of), parse_known_at(known_at)
+    today = day or date.today()
+    if day is None and moment is None:
+        from projections import read
 
-    day = parse_as_of(as_of)
-    with reading_views(ctx, as_of=day) as db:
-        rows = read.parties(db, day or date.today())
+        with reading_views(ctx) as db:
+            rows = read.parties(db, today)
+    else:
+        from projections import replay
+
+        rows = replay.parties(replayed_facts(ctx, day, moment), today, as_of=day, known_at=moment)
     emit(rows, ["country", "institution", "commitments", "signed", "in_force", "completed", "overdue"],
-         fmt, title="Parties")
+         fmt, title=as_asked("Parties", day, moment))
 
 
-@app.command(epilog="Examples:\n\n  tracker meetings\n\n  tracker meetings --json")
+@app.command(epilog="Examples:\n\n  tracker meetings\n\n  tracker meetings --as-of 2023-05-31 --json")
 @output_options
 def meetings(
     ctx: typer.Context,
+    as_of: AsOfOption = None,
+    known_at: KnownAtOption = None,
     fmt: Format = Format.table,
 ) -> None:
     """Per meeting: documents reported signed (each count with its source) and how many
-    of them are identified in the tracker."""
-    from projections import read
+    of them are identified in the tracker. With --as-of or --known-at, as things then stood."""
+    day, moment = parse_as_of(as_of), parse_known_at(known_at)
+    if day is None and moment is None:
+        from projections import read
 
-    with reading_views(ctx) as db:
-        rows = read.meetings(db)
+        with reading_views(ctx) as db:
+            rows = read.meetings(db)
+    else:
+        from projections import replay
+
+        rows = replay.meetings(replayed_facts(ctx, day, moment), as_of=day, known_at=moment)
     columns = ["meeting_id", "title", "occurred_on", "summary", "reported", "unnamed"]
-    emit(rows, columns + ["place", "identified"], fmt, table_columns=columns, title="Meetings")
+    emit(rows, columns + ["place", "identified"], fmt, table_columns=columns, title=as_asked("Meetings", day, moment))
 
 
-@app.command(epilog="Examples:\n\n  tracker indicators\n\n  tracker indicators --csv")
+@app.command(epilog="Examples:\n\n  tracker indicators\n\n  tracker indicators --as-of 2023-12-31 --csv")
 @output_options
 def indicators(
     ctx: typer.Context,
+    as_of: AsOfOption = None,
+    known_at: KnownAtOption = None,
     fmt: Format = Format.table,
 ) -> None:
-    """Trade indicators over time, each figure with its source."""
-    from projections import read
+    """Trade indicators over time, each figure with its source. With --as-of or --known-at,
+    the figures reported by then."""
+    day, moment = parse_as_of(as_of), parse_known_at(known_at)
+    if day is None and moment is None:
+        from projections import read
 
-    with reading_views(ctx) as db:
-        rows = read.indicators(db)
+        with reading_views(ctx) as db:
+            rows = read.indicators(db)
+    else:
+        from projections import replay
+
+        rows = replay.indicators(replayed_facts(ctx, day, moment), as_of=day, known_at=moment)
     columns = ["period", "reporter", "partner", "flow", "value", "currency", "change_pct", "source_title"]
     emit(rows, columns + ["source_publisher", "occurred_on", "event_id"], fmt, table_columns=columns,
-         title="Trade indicators")
+         title=as_asked("Trade indicators", day, moment))
