@@ -13,15 +13,17 @@ from typing import Any
 
 from events import CommitmentEvent, Fact, world_period
 from events.rules import Status, effective_events, evaluate, world_key
-from projections.read import INDICATOR_COLUMNS, meeting_summary
+from projections.read import INDICATOR_COLUMNS, TIMELINE_COLUMNS, meeting_summary
 from projections.views import (
+    TIMELINE_ORDER,
     board_row,
     history_row,
     identified_by_meeting,
+    as_shown,
     on_board,
     party_counts,
-    standings,
     stream_rows,
+    timeline_row,
 )
 
 
@@ -73,13 +75,15 @@ def history(commitment_id: str, facts: Iterable[Fact], *, as_of: date | None = N
             known_at: datetime | None = None) -> tuple[list[dict[str, Any]], Status]:
     """A commitment's history rows (``views.HISTORY_COLUMNS``) in world order, and its status,
     from its facts (in recording order). Corrections and retractions recorded by
-    ``known_at`` mark what they amend, whether or not they had happened by ``as_of``."""
+    ``known_at`` mark what they amend, whether or not they had happened by ``as_of``; a
+    corrected fact shows as corrected, placed (and kept or left out by ``as_of``) at its
+    corrected date."""
     facts = known(facts, known_at)
-    marks = standings(facts)
     status = evaluate(commitment_id, facts, as_of=as_of)
-    shown = sorted(((f, m) for f, m in zip(facts, marks) if happened(f, as_of)), key=lambda pair: world_key(pair[0]))
+    shown = sorted(((fact, row) for fact, row in zip(facts, as_shown(facts)) if happened(row[0], as_of)),
+                   key=lambda pair: world_key(pair[1][0]))
     stream = f"commitment:{commitment_id}"
-    return [history_row(fact, stream, mark) for fact, mark in shown], status
+    return [history_row(fact, stream, mark, corrected, summary) for fact, (corrected, mark, summary) in shown], status
 
 
 def parties(facts: Iterable[Fact], today: date, *, as_of: date | None = None,
@@ -121,3 +125,22 @@ def indicators(facts: Iterable[Fact], *, as_of: date | None = None,
     rows = _stream_rows(by_stream(known(facts, known_at)), as_of)["indicators"]
     rows.sort(key=lambda r: (r["period_starts_on"], r["reporter"], r["partner"], r["flow"], r["event_id"]))
     return [{column: row[column] for column in INDICATOR_COLUMNS} for row in rows]
+
+
+def timeline(numbered: Iterable[tuple[int, Fact]], *, as_of: date | None = None, known_at: datetime | None = None,
+             limit: int | None = None) -> list[dict[str, Any]]:
+    """'tracker timeline' as things stood: every fact (with its notification id, in recording
+    order) known by ``known_at`` that had happened by ``as_of``, as ``projections.read.timeline``
+    lists them."""
+    streams: dict[Any, list[tuple[int, Fact]]] = {}
+    for position, fact in numbered:
+        if known_at is None or fact.recorded_at is None or fact.recorded_at <= known_at:
+            streams.setdefault(fact.originator_id, []).append((position, fact))
+    rows = []
+    for stream in streams.values():
+        key = stream[0][1].stream_key()
+        for (position, fact), (shown, mark, summary) in zip(stream, as_shown(f for _, f in stream)):
+            if happened(shown, as_of):
+                rows.append(dict(zip(TIMELINE_ORDER, timeline_row(position, fact, key, mark, shown, summary))))
+    rows.sort(key=lambda row: (row["starts_on"], row["rank"], row["position"]))
+    return [{column: row[column] for column in TIMELINE_COLUMNS} for row in rows[:limit]]

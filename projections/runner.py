@@ -28,13 +28,14 @@ from events import (
     MeetingHeld,
     TradeFigureReported,
 )
-from events.rules import NOT_SIGNED, Status, evaluate, world_key
+from events.rules import NOT_SIGNED, Status, apply_changes, evaluate, world_key
 from projections.files import StoreFiles, bind_quickly, make_private
 from projections.schema import BUILT_BY, INDEXES, READ_MODELS, TABLES, VIEWS, built_here
 from projections.views import (
     TIMELINE_ORDER,
     amendment,
     commitment_row,
+    correction_summary,
     indicator_row,
     meeting_row,
     party_rows,
@@ -348,9 +349,10 @@ class Batch:
         if row is None:
             return
         original = dict(zip(TIMELINE_ORDER, row))
-        self.db.execute(
-            "UPDATE timeline SET standing = ? WHERE position = ?", [mark, original["position"]]
-        )
+        if isinstance(fact, EventCorrected):
+            self._show_corrected(fact, original, mark)
+        else:
+            self.db.execute("UPDATE timeline SET standing = ? WHERE position = ?", [mark, original["position"]])
         kind, subject = stream.split(":", 1)
         if kind == "commitment" and subject in self.given:
             self.states[subject] = self.given[subject]
@@ -361,6 +363,24 @@ class Batch:
                 self.dirty.add(subject)
             return
         self._project_again(stream)
+
+    def _show_corrected(self, fact: EventCorrected, original: dict[str, Any], mark: str) -> None:
+        """The corrected fact's row shows it as it now stands (at its corrected date), and the
+        correction's row the old and new values (``views.as_shown``, for one correction)."""
+        stream = original["stream"]
+        recorded = fact_from_row(original)
+        earlier = [fact_from_row(r) for r in self.db.query(
+            "SELECT payload, version FROM timeline WHERE stream = ? AND type = 'EventCorrected' AND version < ?"
+            " ORDER BY version", [stream, fact.originator_version])]
+        before = recorded
+        for correction in earlier:
+            if isinstance(correction, EventCorrected) and correction.corrects == recorded.event_id:
+                before = apply_changes(before, correction.changes)
+        write_rows(self.db, "timeline", [
+            timeline_row(original["position"], recorded, stream, mark, apply_changes(before, fact.changes)),
+        ], "INSERT OR REPLACE")
+        self.db.execute("UPDATE timeline SET summary = ? WHERE event_id = ? AND stream = ? AND version = ?",
+                        [correction_summary(fact, before), fact.event_id, stream, fact.originator_version])
 
     def _project_again(self, stream: str) -> None:
         """A meeting's or an indicator's rows, made again from its facts as they now stand."""

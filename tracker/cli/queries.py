@@ -116,7 +116,10 @@ def history(
     fmt: Format = Format.table,
 ) -> None:
     """The history of one commitment in world order, every event with its source;
-    corrected and retracted events stay, marked."""
+    corrected and retracted events stay, marked: a corrected event shows as corrected, at its
+    corrected date, and its correction the old and new values ("occurred_on: 2024-03-10 ->
+    2024-03-01") with the correcting source. --known-at before a correction shows the event as
+    it was then known."""
     day, moment = parse_as_of(as_of), parse_known_at(known_at)
     if day is None and moment is None:
         from projections import read
@@ -147,19 +150,32 @@ def history(
         emit(rows, HISTORY_COLUMNS, fmt)
 
 
-@app.command(epilog="Examples:\n\n  tracker timeline\n\n  tracker timeline --limit 20 --json")
+@app.command(epilog="Examples:\n\n  tracker timeline\n\n  tracker timeline --limit 20 --json\n\n"
+             "  tracker timeline --known-at 2024-01-01")
 @output_options
 def timeline(
     ctx: typer.Context,
     limit: Annotated[int | None, typer.Option(min=1, help="At most this many events.")] = None,
+    as_of: AsOfOption = None,
+    known_at: KnownAtOption = None,
     fmt: Format = Format.table,
 ) -> None:
-    """Every event in the store in world order, with its source."""
-    from projections import read
+    """Every event in the store in world order, with its source; a corrected event shows as
+    corrected, at its corrected date, and its correction the old and new values."""
+    day, moment = parse_as_of(as_of), parse_known_at(known_at)
+    if day is None and moment is None:
+        from projections import read
 
-    with reading_views(ctx) as db:
-        rows = read.timeline(db, limit=limit)
-    emit(rows, read.TIMELINE_COLUMNS, fmt, title="Timeline",
+        with reading_views(ctx) as db:
+            rows = read.timeline(db, limit=limit)
+    else:
+        from projections import replay
+
+        tracker_app = open_tracker(ctx)
+        note_basis(tracker_app.recorder.max_notification_id() or 0, as_of=day.isoformat() if day else None,
+                   known_at=moment.isoformat() if moment else None)
+        rows = replay.timeline(tracker_app.facts(), as_of=day, known_at=moment, limit=limit)
+    emit(rows, TIMELINE_COLUMNS, fmt, title=as_asked("Timeline", day, moment),
          table_columns=["occurred_on", "subject", "event_id", "summary", "source_title", "standing"])
 
 
