@@ -16,10 +16,10 @@ from events.rules import Status, effective_events, evaluate, world_key
 from projections.read import INDICATOR_COLUMNS, TIMELINE_COLUMNS, meeting_summary
 from projections.views import (
     TIMELINE_ORDER,
+    as_shown,
     board_row,
     history_row,
     identified_by_meeting,
-    as_shown,
     on_board,
     party_counts,
     stream_rows,

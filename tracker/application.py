@@ -16,6 +16,7 @@ from eventsourcing.application import (
     Application,
     ProcessingEvent,
 )
+from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import (
     InterfaceError,
     OperationalError,
@@ -230,7 +231,7 @@ class Tracker(Application[UUID]):
         events = [event for stream in touched for event in stream.collect_events()]
         events.sort(key=lambda event: (order[event.event_id or ""], isinstance(event, EventIdClaimed)))
         try:
-            recordings = self.save(*events)
+            recordings = self.save(*cast("list[DomainEventProtocol[UUID]]", events))
         except (OperationalError, InterfaceError) as error:
             if not self.store.is_postgres or "lock timeout" in str(error):
                 raise  # SQLite commits all or nothing, and a lock is taken before any write
