@@ -21,6 +21,7 @@ BOARD_COLUMNS = [
     "meeting_id",
     "sector",
     "legal_status",
+    "legal_since",
     "implementation_status",
     "last_change_on",
     "last_change",
@@ -252,32 +253,38 @@ def meetings(db: sqlite3.Connection) -> list[dict[str, Any]]:
             " FROM meeting_reports WHERE meeting_id = ? ORDER BY occurred_on, event_id",
             [meeting["meeting_id"]],
         ).fetchall()
-        claims = [
-            f"{r['count']} reported" + (f" worth {r['value']}" if r["value"] else "")
-            + f" ({r['source_title'] or 'no source'}"
-            + (f", {r['source_publisher']}" if r["source_publisher"] else "")
-            + (f"; +{more} more" if (more := (r["sources"] or "").count("\n")) else "")
-            + ")"
-            for r in reports
-        ]
-        rows.append(
-            {
-                "meeting_id": meeting["meeting_id"],
-                "title": meeting["title"],
-                "occurred_on": meeting["occurred_on"],
-                "place": meeting["place"],
-                "reported": "; ".join(claims) if claims else "no count reported",
-                "identified": meeting["identified"],
-                "summary": ", ".join(f"{r['count']} reported" for r in reports)
-                + (", " if reports else "")
-                + f"{meeting['identified']} identified",
-                "unnamed": "; ".join(r["unnamed"] for r in reports if r["unnamed"]) or None,
-                "contracts_worth": money_total(db.execute(
-                    "SELECT value_amount, value_currency FROM commitments"
-                    " WHERE meeting_id = ? AND value_amount IS NOT NULL", [meeting["meeting_id"]]).fetchall()),
-            }
-        )
+        rows.append(meeting_summary(dict(meeting), [dict(r) for r in reports], money_total(db.execute(
+            "SELECT value_amount, value_currency FROM commitments"
+            " WHERE meeting_id = ? AND value_amount IS NOT NULL", [meeting["meeting_id"]]).fetchall())))
     return rows
+
+
+def meeting_summary(meeting: dict[str, Any], reports: list[dict[str, Any]],
+                    contracts_worth: str | None = None) -> dict[str, Any]:
+    """A meeting's row in 'tracker meetings', from its ``meetings`` row, its reports'
+    ``meeting_reports`` rows (ordered by occurred_on, event_id) and the total of its
+    commitments' values (``money_total``)."""
+    claims = [
+        f"{r['count']} reported" + (f" worth {r['value']}" if r["value"] else "")
+        + f" ({r['source_title'] or 'no source'}"
+        + (f", {r['source_publisher']}" if r["source_publisher"] else "")
+        + (f"; +{more} more" if (more := (r["sources"] or "").count("\n")) else "")
+        + ")"
+        for r in reports
+    ]
+    return {
+        "meeting_id": meeting["meeting_id"],
+        "title": meeting["title"],
+        "occurred_on": meeting["occurred_on"],
+        "place": meeting["place"],
+        "reported": "; ".join(claims) if claims else "no count reported",
+        "identified": meeting["identified"],
+        "summary": ", ".join(f"{r['count']} reported" for r in reports)
+        + (", " if reports else "")
+        + f"{meeting['identified']} identified",
+        "unnamed": "; ".join(r["unnamed"] for r in reports if r["unnamed"]) or None,
+        "contracts_worth": contracts_worth,
+    }
 
 
 def short_progress(progress: dict[str, str] | None) -> str | None:
@@ -301,10 +308,11 @@ def money_total(values: Iterable[tuple[str, str]]) -> str | None:
     return f"{summed} ({count} commitment{'s' if count > 1 else ''})"
 
 
+INDICATOR_COLUMNS = ["period", "reporter", "partner", "flow", "value", "currency", "change_pct", "occurred_on",
+                     "source_title", "source_publisher", "event_id"]
+
+
 def indicators(db: sqlite3.Connection) -> list[dict[str, Any]]:
-    sql = (
-        "SELECT period, reporter, partner, flow, value, currency, change_pct, occurred_on,"
-        " source_title, source_publisher, event_id FROM indicators"
-        " ORDER BY period_starts_on, reporter, partner, flow, event_id"
-    )
+    sql = (f"SELECT {', '.join(INDICATOR_COLUMNS)} FROM indicators"
+           " ORDER BY period_starts_on, reporter, partner, flow, event_id")
     return [dict(row) for row in db.execute(sql)]

@@ -32,7 +32,7 @@ from events.rules import evaluate
 from projections.read import damage
 from projections.runner import FACT_TOPICS_IN_ORDER, catch_up, count_identified, open_views, store_identity, write_rows
 from projections.schema import INDEXES
-from projections.views import commitment_row, party_rows, standings, stored_id, stream_rows, timeline_row
+from projections.views import as_shown, commitment_row, party_rows, stored_id, stream_rows, timeline_row
 from projections.views_file import DamagedViews, claim, rebuilding, says_damaged
 
 # Facts projected between commits: the rebuilt file's write-ahead log stays small.
@@ -271,8 +271,8 @@ class _Rows:
         facts = [fact for _, fact in stream]
         self.tables["streams"].append((stored_id(first), key))
         self.tables["timeline"].extend(
-            timeline_row(position, fact, key, standing)
-            for (position, fact), standing in zip(stream, standings(facts))
+            timeline_row(position, fact, key, standing, shown, summary)
+            for (position, fact), (shown, standing, summary) in zip(stream, as_shown(facts))
         )
         kind, subject = key.split(":", 1)
         if kind == "commitment":

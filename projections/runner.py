@@ -29,18 +29,19 @@ from events import (
     TradeFigureReported,
     target_of,
 )
-from events.rules import NOT_SIGNED, Status, evaluate, folds_on, world_key
+from events.rules import NOT_SIGNED, Status, apply_changes, evaluate, folds_on, world_key
 from projections.files import StoreFiles, bind_quickly, make_private
 from projections.schema import BUILT_BY, INDEXES, READ_MODELS, TABLES, VIEWS, built_here
 from projections.views import (
     TIMELINE_ORDER,
     amendment,
+    as_shown,
     commitment_row,
+    correction_summary,
     indicator_row,
     meeting_row,
     party_rows,
     report_row,
-    standings,
     stored_id,
     stream_rows,
     timeline_row,
@@ -342,10 +343,10 @@ class Batch:
 
     def _amend(self, fact: Fact, stream: str) -> None:
         """A fact that names another (a correction, retraction, citation, claim or settlement):
-        the standings it changes, and what was folded or projected from the fact it names."""
+        the rows it changes, and what was folded or projected from the fact it names."""
         original: dict[str, Any] | None = None
         if isinstance(fact, ANNOTATIONS) or self._has_claims(stream):
-            self._restand(stream)
+            self._reshow(stream)
         else:
             target, mark = amendment(fact)  # the first fact of that id in the stream takes it (see views.standings)
             row = self.db.execute(
@@ -356,9 +357,10 @@ class Batch:
             if row is None:
                 return
             original = dict(zip(TIMELINE_ORDER, row))
-            self.db.execute(
-                "UPDATE timeline SET standing = ? WHERE position = ?", [mark, original["position"]]
-            )
+            if isinstance(fact, EventCorrected):
+                self._show_corrected(fact, original, mark)
+            else:
+                self.db.execute("UPDATE timeline SET standing = ? WHERE position = ?", [mark, original["position"]])
         kind, subject = stream.split(":", 1)
         if kind == "commitment" and subject in self.given:
             self.states[subject] = self.given[subject]
@@ -377,14 +379,35 @@ class Batch:
             "SELECT 1 FROM timeline WHERE stream = ? AND type = 'ClaimConflicted' LIMIT 1", [stream]
         ).fetchone() is not None
 
-    def _restand(self, stream: str) -> None:
-        """Every standing of the stream's facts, worked out again from them all."""
+    def _reshow(self, stream: str) -> None:
+        """Every timeline row of the stream made again from all its facts, as the rebuild
+        makes them (``views.as_shown``)."""
         rows = self.db.execute(
-            "SELECT position, payload, version, standing FROM timeline WHERE stream = ? ORDER BY version", [stream]
+            "SELECT position, payload, version FROM timeline WHERE stream = ? ORDER BY version", [stream]
         ).fetchall()
-        facts = [fact_from_row({"payload": payload, "version": version}) for _, payload, version, _ in rows]
-        changed = [(mark, position) for (position, _, _, was), mark in zip(rows, standings(facts)) if mark != was]
-        self.db.conn.executemany("UPDATE timeline SET standing = ? WHERE position = ?", changed)
+        facts = [fact_from_row({"payload": payload, "version": version}) for _, payload, version in rows]
+        write_rows(self.db, "timeline", [
+            timeline_row(position, fact, stream, mark, shown, summary)
+            for (position, _, _), fact, (shown, mark, summary) in zip(rows, facts, as_shown(facts))
+        ], "INSERT OR REPLACE")
+
+    def _show_corrected(self, fact: EventCorrected, original: dict[str, Any], mark: str) -> None:
+        """The corrected fact's row shows it as it now stands (at its corrected date), and the
+        correction's row the old and new values (``views.as_shown``, for one correction)."""
+        stream = original["stream"]
+        recorded = fact_from_row(original)
+        earlier = [fact_from_row(r) for r in self.db.query(
+            "SELECT payload, version FROM timeline WHERE stream = ? AND type = 'EventCorrected' AND version < ?"
+            " ORDER BY version", [stream, fact.originator_version])]
+        before = recorded
+        for correction in earlier:
+            if isinstance(correction, EventCorrected) and correction.corrects == recorded.event_id:
+                before = apply_changes(before, correction.changes)
+        write_rows(self.db, "timeline", [
+            timeline_row(original["position"], recorded, stream, mark, apply_changes(before, fact.changes)),
+        ], "INSERT OR REPLACE")
+        self.db.execute("UPDATE timeline SET summary = ? WHERE event_id = ? AND stream = ? AND version = ?",
+                        [correction_summary(fact, before), fact.event_id, stream, fact.originator_version])
 
     def _project_again(self, stream: str) -> None:
         """A meeting's or an indicator's rows, made again from its facts as they now stand."""

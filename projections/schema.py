@@ -54,6 +54,7 @@ TABLES: dict[str, TableSpec] = {
             "sector": str,
             "binding": int,
             "legal_status": str,
+            "legal_since": str,
             "implementation_status": str,
             "last_change_on": str,
             "last_change": str,
@@ -187,7 +188,7 @@ INDEXES = [
 VIEWS = {
     "status_board": """
         SELECT commitment_id, kind, title, parties, meeting_id, sector, binding,
-               legal_status, implementation_status, last_change_on, last_change,
+               legal_status, legal_since, implementation_status, last_change_on, last_change,
                next_step, next_step_due,
                CASE WHEN next_step_due_by IS NOT NULL AND next_step_due_by < date('now')
                     THEN 1 ELSE 0 END AS overdue

@@ -31,7 +31,17 @@ from events import (
     world_period,
 )
 from events.base import party_label, world_place
-from events.rules import COMPLETED, IN_FORCE, LEGAL_FINAL, NOT_SIGNED, RANK, UNDATED, Status, effective_events
+from events.rules import (
+    COMPLETED,
+    IN_FORCE,
+    LEGAL_FINAL,
+    NOT_SIGNED,
+    RANK,
+    UNDATED,
+    Status,
+    apply_changes,
+    effective_events,
+)
 from projections.read import TIMELINE_COLUMNS
 from projections.schema import TABLES
 
@@ -89,6 +99,43 @@ def standings(stream: Iterable[Fact]) -> list[str]:
     return marks
 
 
+def as_shown(stream: Iterable[Fact]) -> list[tuple[Fact, str, str | None]]:
+    """Each of a stream's facts (given in recording order) as a history shows it, in that
+    order: the fact as it now stands (a corrected fact with every correction applied, so it
+    sits at its corrected date), its standing, and for a correction the summary naming each
+    field's old and new value (None: the fact's own summary)."""
+    facts = list(stream)
+    current: dict[str, Fact] = {}
+    summaries: dict[int, str] = {}
+    for n, fact in enumerate(facts):
+        if isinstance(fact, EventCorrected):
+            before = current.get(fact.corrects)
+            if before is not None:
+                current[fact.corrects] = apply_changes(before, fact.changes)
+                summaries[n] = correction_summary(fact, before)
+        elif not isinstance(fact, EventRetracted):
+            current.setdefault(fact.event_id, fact)
+    return [(fact if isinstance(fact, (EventCorrected, EventRetracted)) else current[fact.event_id], mark,
+             summaries.get(n)) for n, (fact, mark) in enumerate(zip(facts, standings(facts)))]
+
+
+def correction_summary(correction: EventCorrected, before: Fact) -> str:
+    """What a correction changed, from the fact as it stood before it:
+    ``corrects visa-in-force: occurred_on: 2024-03-10 -> 2024-03-01``."""
+    old = before.to_line()
+    return f"corrects {correction.corrects}: " + "; ".join(
+        f"{field}: {_shown_value(old.get(field))} -> {_shown_value(new)}"
+        for field, new in sorted(correction.changes.items()))
+
+
+def _shown_value(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, str):
+        return value
+    return orjson.dumps(value).decode()
+
+
 def amended(stream: Iterable[Fact]) -> dict[str, str]:
     """The stream's corrected or retracted facts: event id -> standing."""
     facts = list(stream)
@@ -124,9 +171,13 @@ def _span(occurred_on: str) -> tuple[str, str, str]:
     return world_place(occurred_on) or UNDATED, end.isoformat(), precision
 
 
-def timeline_row(position: int, fact: Fact, stream: str, standing: str = STANDING) -> tuple[Any, ...]:
-    """A fact's timeline row, in TIMELINE_ORDER (asserted above to be the table's column order)."""
-    line = fact.to_line()  # the same values as the fields, already as JSON gives them
+def timeline_row(position: int, fact: Fact, stream: str, standing: str = STANDING, shown: Fact | None = None,
+                 summary: str | None = None) -> tuple[Any, ...]:
+    """A fact's timeline row, in TIMELINE_ORDER (asserted above to be the table's column order):
+    its columns show ``shown`` (the fact as corrected, see ``as_shown``) where given, its
+    ``summary`` where given; its payload is the fact as recorded."""
+    recorded = fact.to_line()  # the same values as the fields, already as JSON gives them
+    line = recorded if shown is None else shown.to_line()
     occurred_on = line["occurred_on"]
     starts_on, ends_on, precision = _span(occurred_on)
     given = line.get("source") or _NO_SOURCE
@@ -134,9 +185,9 @@ def timeline_row(position: int, fact: Fact, stream: str, standing: str = STANDIN
     return (
         position, line["event_id"], line["type"], stream, stream.split(":", 1)[1],
         occurred_on, precision, starts_on, ends_on, RANK.get(type(fact), 5),
-        fact.originator_version, line.get("recorded_at"), fact.summary(), source.get("title"),
-        source.get("publisher"), source.get("published_on"), source.get("address"),
-        sources_text(fact), line.get("note"), standing, orjson.dumps(line).decode(),
+        fact.originator_version, recorded.get("recorded_at"), summary or (shown or fact).summary(),
+        source.get("title"), source.get("publisher"), source.get("published_on"), source.get("address"),
+        sources_text(shown or fact), line.get("note"), standing, orjson.dumps(recorded).decode(),
     )
 
 
@@ -145,9 +196,10 @@ def sources_text(fact: Fact) -> str | None:
     return "\n".join(source.label() for source in fact.sources) or None
 
 
-def history_row(fact: Fact, stream: str, standing: str = STANDING) -> dict[str, Any]:
+def history_row(fact: Fact, stream: str, standing: str = STANDING, shown: Fact | None = None,
+                summary: str | None = None) -> dict[str, Any]:
     """A fact's row in a history (HISTORY_COLUMNS): its timeline row's columns."""
-    row = dict(zip(TIMELINE_ORDER, timeline_row(0, fact, stream, standing)))
+    row = dict(zip(TIMELINE_ORDER, timeline_row(0, fact, stream, standing, shown, summary)))
     return {column: row[column] for column in HISTORY_COLUMNS}
 
 
@@ -196,6 +248,7 @@ def board_row(state: Status, today: date) -> dict[str, Any]:
         "sector": state.sector,
         "binding": state.binding,
         "legal_status": state.legal_status,
+        "legal_since": state.legal_since,
         "implementation_status": state.implementation_status,
         "last_change_on": state.last_change_on,
         "last_change": state.last_change,

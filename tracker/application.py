@@ -16,6 +16,7 @@ from eventsourcing.application import (
     Application,
     ProcessingEvent,
 )
+from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import (
     InterfaceError,
     OperationalError,
@@ -185,20 +186,21 @@ class Tracker(Application[UUID]):
 
     def _record_all(self, facts: list[Fact], progress: Callable[[int], None] | None) -> Recorded:
         result = Recorded()
-        streams = self._append_all(facts, result, progress)
+        streams, order = self._append_all(facts, result, progress)
         touched = [s for s in streams if s.has_pending]
         for stream in touched:
             stream.settle()
         if touched:
             self._wait_for_other_writers()
-        self._save_all(touched, result)
+        self._save_all(touched, order, result)
         if progress:
             progress(len(facts))
         return result
 
     def _append_all(self, facts: list[Fact], result: Recorded,
-                    progress: Callable[[int], None] | None) -> list[Stream]:
-        """Append each fact to its stream (read or started as needed); every stream read."""
+                    progress: Callable[[int], None] | None) -> tuple[list[Stream], dict[str, int]]:
+        """Append each fact to its stream (read or started as needed): every stream read, and
+        the place of each fact added among those added (by event id)."""
         streams: dict[str, Stream] = {}
         fresh_store = self.recorder.max_notification_id() is None
         claims = {} if fresh_store else self._claims(facts)
@@ -224,13 +226,19 @@ class Tracker(Application[UUID]):
                 result.added += 1
             if progress and n % 1000 == 0:
                 progress(n)
-        return list(streams.values())
+        return list(streams.values()), {event_id: n for n, event_id in enumerate(located)}
 
-    def _save_all(self, touched: list[Stream], result: Recorded) -> None:
-        """Save the facts appended (all or none), then a snapshot of each stream that is due one."""
+    def _save_all(self, touched: list[Stream], order: dict[str, int], result: Recorded) -> None:
+        """Save the facts appended (all or none), then a snapshot of each stream that is due one.
+
+        The facts are stored in the order they were given, across streams (each followed by
+        the claim on its id), not stream by stream: the store's recording order is the order
+        of the input, so an export gives back the file imported."""
         added = [(f, s.key) for s in touched for f in s.pending]
+        events = [event for stream in touched for event in stream.collect_events()]
+        events.sort(key=lambda event: (order[event.event_id or ""], isinstance(event, EventIdClaimed)))
         try:
-            recordings = self.save(*touched)
+            recordings = self.save(*cast("list[DomainEventProtocol[UUID]]", events))
         except (OperationalError, InterfaceError) as error:
             if not self.store.is_postgres or "lock timeout" in str(error):
                 raise  # SQLite commits all or nothing, and a lock is taken before any write

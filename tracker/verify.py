@@ -64,7 +64,8 @@ def database_problems(location: str) -> list[str]:
     problems: list[str] = []
     for text in found:
         for line in text.replace("*** in database main ***", "").strip().splitlines():
-            named = next((n for n in tables if n in line), None) or next(
+            # the longest name it holds: "stored_events" is in the name of its index too
+            named = max((n for n in tables if n in line), key=len, default=None) or next(
                 (name for page, name in roots.items() if re.search(rf"\b{page}\b", line)), None)
             where = "" if named is None else (
                 f" (an index of {tables[named]}: SQLite's REINDEX rebuilds it from the table)" if named != tables[named]

@@ -43,7 +43,7 @@ def test_a_board_too_wide_for_the_terminal_shows_a_commitment_at_a_time(db, monk
     start = lines.index("xian-2023-visa-exemption")
     assert lines[start:start + 7] == [
         "xian-2023-visa-exemption",
-        "  legal status     signed",
+        "  legal status     signed since 2023-05-17",
         "  implementation   committed",
         "  last change      2023-05-17 agreement signed in Xian",
         "  next step        domestic procedures: CN, KZ",
@@ -77,6 +77,7 @@ def test_the_demo_board_as_json_lists_every_commitment_with_its_statuses(db):
         "meeting_id": "xian-2023-state-visit",
         "sector": "mobility",
         "legal_status": "signed",
+        "legal_since": "2023-05-17",
         "implementation_status": "committed",
         "last_change_on": "2023-05-17",
         "last_change": "agreement signed in Xian",

@@ -98,7 +98,7 @@ def test_a_memorandum_carried_forward_by_a_binding_agreement_is_ratified_step_by
     table = run("--db", demo, "history", CENTRES)
     assert "memorandum (2023-05-17, Xian) → agreement (2024-07-03, Astana): in force" in " ".join(table.stdout.split())
     replayed = run("--db", demo, "history", CENTRES, "--as-of", "2024-12-31")
-    assert "agreement (2024-07-03, Astana): domestic procedures / " in " ".join(replayed.stdout.split())
+    assert "agreement (2024-07-03, Astana): domestic procedures since 2024-10-16 / " in " ".join(replayed.stdout.split())
 
 
 def test_the_report_shows_the_chain_of_instruments_beside_the_commitments_history(demo, tmp_path):

@@ -61,3 +61,45 @@ def test_a_history_as_known_now_marks_corrected_and_retracted_facts_as_the_read_
     assert [(r["event_id"], r["standing"]) for r in as_of] == [
         (f"{visa}-registered", "standing"), (f"{visa}-signed", "corrected by fix-signing"),
         ("first-visas", "retracted by drop-first-visas")]
+
+
+@pytest.mark.parametrize("command", ["parties", "meetings", "indicators"])
+def test_a_listing_as_known_now_lists_what_the_read_models_list(tracker_cli, command):
+    live = json.loads(tracker_cli(command, "--json"))
+    assert live and json.loads(tracker_cli(command, "--json", "--known-at", NOW_AND_LATER)) == live
+
+
+def test_parties_as_of_a_day_before_anything_was_signed_counts_nothing(tracker_cli):
+    assert json.loads(tracker_cli("parties", "--json", "--as-of", "2020-01-01")) == []
+    assert tracker_cli("parties", "--as-of", "2020-01-01").strip() == "Parties as of 2020-01-01: nothing to show"
+
+
+def test_parties_as_of_a_day_counts_what_was_signed_and_in_force_by_then(tracker_cli, tmp_path):
+    visa = "xian-2023-visa-exemption"
+    later = tmp_path / "later.jsonl"
+    later.write_text(json.dumps({"type": "VisaExemptionEnteredIntoForce", "event_id": "visa-in-force",
+                                 "commitment_id": visa, "occurred_on": "2023-11-10", "stay_days": 30,
+                                 "source": {"title": "MFA"}}) + "\n")
+    before_import = tracker_cli("status", "--with-basis", "--json")  # a moment before the fact was recorded
+    moment = json.loads(before_import)["basis"]["known_at"]
+    tracker_cli("import", str(later))
+    kz = {(r["country"], r["institution"]): r for r in json.loads(tracker_cli("parties", "--json"))}[("KZ", "")]
+    assert kz["in_force"] == 1
+    for replayed in (["--as-of", "2023-11-09"], ["--known-at", moment]):
+        then = {(r["country"], r["institution"]): r for r in json.loads(tracker_cli("parties", "--json", *replayed))}
+        assert then[("KZ", "")] == {**kz, "in_force": 0}
+    assert {(r["country"], r["institution"]): r for r in json.loads(
+        tracker_cli("parties", "--json", "--as-of", "2023-11-10"))}[("KZ", "")] == kz
+
+
+def test_meetings_as_of_a_day_show_the_meetings_held_and_documents_identified_by_then(tracker_cli):
+    [mission] = json.loads(tracker_cli("meetings", "--json", "--as-of", "2023-05-16"))
+    assert mission["meeting_id"] == "xian-2023-trade-mission" and mission["identified"] == 0
+    visit = {m["meeting_id"]: m for m in json.loads(tracker_cli("meetings", "--json", "--as-of", "2023-05-17"))}[
+        "xian-2023-state-visit"]
+    assert visit["summary"] == "22 reported, 8 identified"
+
+
+def test_indicators_as_of_a_day_show_only_the_figures_reported_by_then(tracker_cli):
+    assert json.loads(tracker_cli("indicators", "--json", "--as-of", "2023-01-01")) == []
+    assert len(json.loads(tracker_cli("indicators", "--json"))) == 2

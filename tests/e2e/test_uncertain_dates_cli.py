@@ -46,7 +46,7 @@ def test_a_ratification_before_the_other_partys_law_and_an_entry_into_force_over
     table = cli("status", "--as-of", "2024-07-01").stdout
     assert "possibly" in table and "(2024-06/2024-08)" in table
     history = cli("history", VISA, "--as-of", "2024-07-01").stdout
-    assert "domestic procedures / committed; possibly: entered into force (2024-06/2024-08)" in " ".join(
+    assert "domestic procedures since ../2024-03-01 / committed; possibly: entered into force (2024-06/2024-08)" in " ".join(
         history.split())
     rows = json.loads(cli("history", VISA, "--json").stdout)
     assert [r["occurred_on"] for r in rows] == ["2023-05-17", "2023-05-17", "../2024-03-01", "2024-03-01",

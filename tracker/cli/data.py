@@ -37,8 +37,8 @@ def parsed_lines(stream: IO[str], name: str) -> Iterator[tuple[int, Fact]]:
     the first bad line."""
     import orjson
 
-    from events import parse_line
     from events.validation import one_line
+    from events.vocabulary import read_line
 
     for number, text in enumerate(stream, 1):
         if number == 1:
@@ -54,7 +54,7 @@ def parsed_lines(stream: IO[str], name: str) -> Iterator[tuple[int, Fact]]:
         if isinstance(data, dict) and data.get("type") == BASIS_LINE:
             continue  # what an export was made from ('export --with-basis'), not an event
         try:
-            yield number, parse_line(data)
+            yield number, read_line(data)
         except ValueError as error:
             raise InvalidInput(f"{name}:{number}: {one_line(error)}") from None
 
@@ -151,8 +151,11 @@ def import_(
         " line is checked first; a fact refused midway leaves the chunks before its own recorded:"
         " fix it and import the file again (what is recorded is skipped).")] = None,
 ) -> None:
-    """Import a JSON Lines history, all or nothing. Events already recorded with the same id
-    and content are skipped, so importing twice changes nothing."""
+    """Import a JSON Lines history, all or nothing, recorded in the file's order. Events
+    already recorded with the same id and content are skipped, so importing twice changes
+    nothing. Lines written by an older tracker are upcast: a line's "class_version" says the
+    version of its event type it was written at (absent: the versions of 0.6, as exports of
+    0.5 and 0.6 and hand-written lines are)."""
     import tempfile
 
     with bulk_work(), ExitStack() as opened:
@@ -196,10 +199,15 @@ def export(
         "--with-basis", help="End with a line {\"type\": \"Basis\", ...}: the store's position and the moment"
         " of the export, and how many events it holds ('tracker import' skips it).")] = False,
 ) -> None:
-    """Export every event as JSON Lines, in recording order, that 'tracker import' reads back
-    unchanged. The file is readable by its owner only, and appears only once complete."""
+    """Export every event as JSON Lines, in recording order (the store's, across all
+    commitments, meetings and indicators), that 'tracker import' reads back unchanged:
+    importing it into a new store and exporting that gives the same bytes. A line whose
+    event type is at a class version above 1 says it ("class_version": 2, after "type"), so
+    a later tracker can upcast it; a line without one is read at the versions of 0.6. The
+    file is readable by its owner only, and appears only once complete."""
     import orjson
 
+    from events.vocabulary import export_line
     from tracker.basis import current_basis
 
     if file and file != "-":
@@ -211,7 +219,7 @@ def export(
         for position, fact in app_.facts():
             if position > basis.position:  # recorded while exporting: not in what the basis names
                 break
-            out.write(orjson.dumps(fact.to_line()) + b"\n")
+            out.write(orjson.dumps(export_line(fact)) + b"\n")
             count += 1
         if with_basis:
             stamp = {"type": BASIS_LINE, "known_at": basis.known_at, "position": basis.position, "events": count}

@@ -1,8 +1,9 @@
 """Commands that answer questions: the board, histories, summaries, indicators."""
 
 import json
+from collections.abc import Iterator
 from datetime import date, datetime, timezone
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -20,6 +21,9 @@ from tracker.cli.common import (
 )
 from tracker.cli.output import WITH_BASIS_HELP, Format, emit, emit_with_basis, note_basis, output_options
 
+if TYPE_CHECKING:
+    from events import Fact
+
 FULL_BOARD_COLUMNS = BOARD_ROW_COLUMNS
 BOARD_COLUMNS = ["commitment", "legal_status", "implementation", "last_change", "next_step", "sources", "overdue"]
 
@@ -36,7 +40,7 @@ def board_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
         {
             "commitment": r["commitment_id"],
-            "legal_status": r["legal_status"],
+            "legal_status": r["legal_status"] + (f" since {r['legal_since']}" if r["legal_since"] else ""),
             "implementation": r["implementation_status"],
             "last_change": f"{r['last_change_on']} {r['last_change']}",
             "next_step": (r["next_step"] or "") + (f" by {r['next_step_due']}" if r["next_step_due"] else ""),
@@ -128,7 +132,10 @@ def history(
     fmt: Format = Format.table,
 ) -> None:
     """The history of one commitment in world order, every event with its source;
-    corrected and retracted events stay, marked."""
+    corrected and retracted events stay, marked: a corrected event shows as corrected, at its
+    corrected date, and its correction the old and new values ("occurred_on: 2024-03-10 ->
+    2024-03-01") with the correcting source. --known-at before a correction shows the event as
+    it was then known."""
     day, moment = parse_as_of(as_of), parse_known_at(known_at)
     if day is None and moment is None:
         from projections import read
@@ -137,10 +144,11 @@ def history(
             if not read.commitment_exists(db, commitment):
                 raise UnknownCommitment(f"no commitment {commitment!r} (see 'tracker status')")
             rows = read.timeline(db, stream=f"commitment:{commitment}")
-            found = db.execute("SELECT legal_status, implementation_status, progress, instruments"
+            found = db.execute("SELECT legal_status, legal_since, implementation_status, progress, instruments"
                                " FROM commitments WHERE commitment_id = ?", [commitment]).fetchone()
             unrecorded = read.relations_to_unrecorded(db, commitment)
-        header = history_header(found["instruments"] or found["legal_status"], found["implementation_status"],
+        header = history_header(found["instruments"] or found["legal_status"], found["legal_since"],
+                                found["implementation_status"],
                                 json.loads(found["progress"]) if found["progress"] else None)
     else:
         from projections import replay
@@ -153,7 +161,7 @@ def history(
         from events import CommitmentsRelated
         from projections.views import instrument_chain
 
-        header = history_header(instrument_chain(state)["instruments"] or state.legal_status,
+        header = history_header(instrument_chain(state)["instruments"] or state.legal_status, state.legal_since,
                                 state.implementation_status, state.progress()) + (
             f"; possibly: {'; '.join(state.possibly)}" if state.possibly else "")
         unrecorded = {f.event_id for f in facts if isinstance(f, CommitmentsRelated)
@@ -185,74 +193,126 @@ def _recorded(tracker_app: Any, commitment_id: str, known_at: datetime | None) -
     return any(known_at is None or f.recorded_at is None or f.recorded_at <= known_at for f in facts)
 
 
-@app.command(epilog="Examples:\n\n  tracker timeline\n\n  tracker timeline --limit 20 --json")
+@app.command(epilog="Examples:\n\n  tracker timeline\n\n  tracker timeline --limit 20 --json\n\n"
+             "  tracker timeline --known-at 2024-01-01")
 @output_options
 def timeline(
     ctx: typer.Context,
     limit: Annotated[int | None, typer.Option(min=1, help="At most this many events.")] = None,
+    as_of: AsOfOption = None,
+    known_at: KnownAtOption = None,
     fmt: Format = Format.table,
 ) -> None:
-    """Every event in the store in world order, with its source."""
-    from projections import read
+    """Every event in the store in world order, with its source; a corrected event shows as
+    corrected, at its corrected date, and its correction the old and new values."""
+    day, moment = parse_as_of(as_of), parse_known_at(known_at)
+    if day is None and moment is None:
+        from projections import read
 
-    with reading_views(ctx) as db:
-        rows = read.timeline(db, limit=limit)
-    emit(rows, read.TIMELINE_COLUMNS, fmt, title="Timeline",
+        with reading_views(ctx) as db:
+            rows = read.timeline(db, limit=limit)
+    else:
+        from projections import replay
+
+        tracker_app = open_tracker(ctx)
+        note_basis(tracker_app.recorder.max_notification_id() or 0, as_of=day.isoformat() if day else None,
+                   known_at=moment.isoformat() if moment else None)
+        rows = replay.timeline(tracker_app.facts(), as_of=day, known_at=moment, limit=limit)
+    emit(rows, TIMELINE_COLUMNS, fmt, title=as_asked("Timeline", day, moment),
          table_columns=["occurred_on", "subject", "event_id", "summary", "source_title", "standing"])
 
 
-@app.command(epilog="Examples:\n\n  tracker parties\n\n  tracker parties --csv")
+def replayed_facts(ctx: typer.Context, day: date | None, moment: datetime | None) -> "Iterator[Fact]":
+    """Every stored fact in recording order, for a replay as of ``day`` / as known at
+    ``moment``; the answer's basis is the store's position now."""
+    tracker_app = open_tracker(ctx)
+    note_basis(tracker_app.recorder.max_notification_id() or 0, as_of=day.isoformat() if day else None,
+               known_at=moment.isoformat() if moment else None)
+    return (fact for _, fact in tracker_app.facts())
+
+
+def as_asked(title: str, day: date | None, moment: datetime | None) -> str:
+    return title + (f" as of {day}" if day else "") + (f" as known at {moment.isoformat()}" if moment else "")
+
+
+@app.command(epilog="Examples:\n\n  tracker parties\n\n  tracker parties --as-of 2023-12-31 --csv")
 @output_options
 def parties(
     ctx: typer.Context,
     as_of: AsOfOption = None,
+    known_at: KnownAtOption = None,
     fmt: Format = Format.table,
 ) -> None:
     """Per party and per institution: how many commitments, signed, in force, completed, overdue.
-    A row with an empty institution is the country's total."""
-    from projections import read
+    A row with an empty institution is the country's total. With --as-of or --known-at, the
+    counts as things then stood, replayed from the facts."""
+    day, moment = parse_as_of(as_of), parse_known_at(known_at)
+    today = day or date.today()
+    if day is None and moment is None:
+        from projections import read
 
-    day = parse_as_of(as_of)
-    with reading_views(ctx, as_of=day) as db:
-        rows = read.parties(db, day or date.today())
+        with reading_views(ctx) as db:
+            rows = read.parties(db, today)
+    else:
+        from projections import replay
+
+        rows = replay.parties(replayed_facts(ctx, day, moment), today, as_of=day, known_at=moment)
     emit(rows, ["country", "institution", "commitments", "signed", "in_force", "completed", "overdue"],
-         fmt, title="Parties")
+         fmt, title=as_asked("Parties", day, moment))
 
 
-@app.command(epilog="Examples:\n\n  tracker meetings\n\n  tracker meetings --json")
+@app.command(epilog="Examples:\n\n  tracker meetings\n\n  tracker meetings --as-of 2023-05-31 --json")
 @output_options
 def meetings(
     ctx: typer.Context,
+    as_of: AsOfOption = None,
+    known_at: KnownAtOption = None,
     fmt: Format = Format.table,
 ) -> None:
     """Per meeting: documents reported signed (each count with its source) and how many
-    of them are identified in the tracker."""
-    from projections import read
+    of them are identified in the tracker. With --as-of or --known-at, as things then stood."""
+    day, moment = parse_as_of(as_of), parse_known_at(known_at)
+    if day is None and moment is None:
+        from projections import read
 
-    with reading_views(ctx) as db:
-        rows = read.meetings(db)
+        with reading_views(ctx) as db:
+            rows = read.meetings(db)
+    else:
+        from projections import replay
+
+        rows = replay.meetings(replayed_facts(ctx, day, moment), as_of=day, known_at=moment)
     columns = ["meeting_id", "title", "occurred_on", "summary", "reported", "unnamed", "contracts_worth"]
-    emit(rows, columns + ["place", "identified"], fmt, table_columns=columns, title="Meetings")
+    emit(rows, columns + ["place", "identified"], fmt, table_columns=columns, title=as_asked("Meetings", day, moment))
 
 
-@app.command(epilog="Examples:\n\n  tracker indicators\n\n  tracker indicators --csv")
+@app.command(epilog="Examples:\n\n  tracker indicators\n\n  tracker indicators --as-of 2023-12-31 --csv")
 @output_options
 def indicators(
     ctx: typer.Context,
+    as_of: AsOfOption = None,
+    known_at: KnownAtOption = None,
     fmt: Format = Format.table,
 ) -> None:
-    """Trade indicators over time, each figure with its source."""
-    from projections import read
+    """Trade indicators over time, each figure with its source. With --as-of or --known-at,
+    the figures reported by then."""
+    day, moment = parse_as_of(as_of), parse_known_at(known_at)
+    if day is None and moment is None:
+        from projections import read
 
-    with reading_views(ctx) as db:
-        rows = read.indicators(db)
+        with reading_views(ctx) as db:
+            rows = read.indicators(db)
+    else:
+        from projections import replay
+
+        rows = replay.indicators(replayed_facts(ctx, day, moment), as_of=day, known_at=moment)
     columns = ["period", "reporter", "partner", "flow", "value", "currency", "change_pct", "source_title"]
     emit(rows, columns + ["source_publisher", "occurred_on", "event_id"], fmt, table_columns=columns,
-         title="Trade indicators")
+         title=as_asked("Trade indicators", day, moment))
 
 
-def history_header(legal: str, implementation: str, progress: dict[str, str] | None) -> str:
+def history_header(legal: str, since: str | None, implementation: str, progress: dict[str, str] | None) -> str:
     """What a history's title says of where the commitment stands: its legal status (the
-    chain of instruments, when more than one carried it), implementation and each side's."""
+    chain of instruments, when more than one carried it) and since when, implementation and
+    each side's."""
     sides = short_progress(progress)
-    return f"{legal} / {implementation}" + (f" ({sides})" if sides else "")
+    return f"{legal}" + (f" since {since}" if since else "") + f" / {implementation}" + (f" ({sides})" if sides else "")
