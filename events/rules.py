@@ -115,9 +115,12 @@ def world_key(event: Fact) -> tuple[str, int, int]:
     return (_start(event.occurred_on), RANK.get(type(event), 5), event.originator_version or 0)
 
 
-@lru_cache(maxsize=65536)
 def _start(occurred_on: str) -> str:
     return world_period(occurred_on)[0].isoformat()
+
+
+# Cached by assignment, not by decorator: mutation testing skips decorated functions.
+_start = lru_cache(maxsize=65536)(_start)
 
 
 def effective_events(events: Iterable[Fact]) -> list[Fact]:
