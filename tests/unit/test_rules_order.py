@@ -1,12 +1,13 @@
 """World order, the world date and the moment asked for, next steps, and what a status keeps."""
 
 from datetime import date
+from uuid import uuid4
 
 import pytest
 
 from events import parse_line, world_period
 from events.errors import ImpossibleTransition, UnknownEvent
-from events.rules import InvalidCorrection, Status, evaluate, world_key
+from events.rules import InvalidCorrection, Status, apply_changes, evaluate, world_key
 from tests.builders import fact
 from tests.unit.rules_histories import (
     ENDINGS,
@@ -172,7 +173,8 @@ def test_a_correction_of_nothing_recorded_is_refused():
 
 @pytest.mark.parametrize("changes, message", [
     ({"colour": "red"}, "DocumentSigned has no field colour to correct"),
-    ({"occurred_on": "2023-02-30"}, "correction is invalid: "),
+    ({"occurred_on": "2023-02-30"},
+     "correction is invalid: DocumentSigned: occurred_on: '2023-02-30' is not a real calendar day"),
 ])
 def test_a_correction_the_fact_cannot_take_is_bad_input(changes, message):
     corrected = parse_line({"type": "EventCorrected", "event_id": "fix", "occurred_on": "2023-12-01",
@@ -181,7 +183,15 @@ def test_a_correction_the_fact_cannot_take_is_bad_input(changes, message):
         evaluate("visa", history(signed(), corrected))
 
 
-def test_a_corrected_fact_keeps_its_place_in_the_stream():
+def test_a_corrected_fact_keeps_its_stream_and_its_place_in_it():
+    [_, original] = history(signed())
+    original = original.model_copy(update={"originator_id": uuid4()})
+    changed = apply_changes(original, {"place": "Xian"})
+    assert (changed.originator_id, changed.originator_version) == (original.originator_id, 2)
+    assert (changed.place, changed.occurred_on) == ("Xian", "2023-05-17")
+
+
+def test_a_corrected_fact_is_folded_in_the_place_of_the_original():
     corrected = parse_line({"type": "EventCorrected", "event_id": "fix", "occurred_on": "2023-12-01",
                             "corrects": "signed", "reason": "typo", "changes": {"place": "Xian"}})
     facts = history(signed(), corrected)
@@ -228,8 +238,8 @@ def test_an_entry_into_force_date_needs_both_the_rule_and_a_notification():
 
 def test_a_status_counts_its_facts_and_those_without_a_source():
     unsourced = milestone().model_copy(update={"source": None})
-    status = evaluate("visa", history(signed(), unsourced, binding=False))
-    assert (status.events, status.unsourced) == (3, 1)
+    status = evaluate("visa", history(signed().model_copy(update={"source": None}), unsourced, binding=False))
+    assert (status.events, status.unsourced) == (3, 2)
     assert (status.last_change_on, status.last_change, status.last_event_id) == ("2023-10-01", "milestone: first flight",
                                                                               "milestone")
 
