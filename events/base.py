@@ -77,7 +77,6 @@ def _point(value: str, whole: str) -> tuple[date, date, str]:
     return first, last, precision
 
 
-@lru_cache(maxsize=65536)
 def world_period(value: str) -> tuple[date, date, str]:
     """First day, last day and precision of a world date, in the spirit of ISO 8601-2 (EDTF).
 
@@ -107,7 +106,6 @@ def world_period(value: str) -> tuple[date, date, str]:
     return first, last, "range"
 
 
-@lru_cache(maxsize=65536)
 def world_place(value: str) -> str | None:
     """The day (ISO) a fact of this world date takes in world order: the first day of its
     period, but the last for an open start ("../2024-03-01": no earlier than known); None
@@ -116,6 +114,11 @@ def world_place(value: str) -> str | None:
     if precision.startswith("unknown"):
         return None
     return (last if precision == "before" else first).isoformat()
+
+
+# Cached by assignment, not by decorator: mutation testing skips decorated functions.
+world_period = lru_cache(maxsize=65536)(world_period)
+world_place = lru_cache(maxsize=65536)(world_place)
 
 
 def _check_world_date(value: str) -> str:
