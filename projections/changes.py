@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from events import CommitmentEvent, EventCorrected, EventRetracted, Fact
+from events import ClaimConflicted, ClaimSettled, CommitmentEvent, EventCorrected, EventRetracted, Fact
 from events.rules import Status, apply_changes, effective_events, evaluate
 from projections.views import board_row
 
-# The kinds of change, in the order they are listed. "conflicting claim" belongs between
-# the retractions and the status changes once the model records conflicting claims.
-CHANGE_KINDS = ["new fact", "correction", "retraction", "legal status", "implementation status", "newly overdue"]
+# The kinds of change, in the order they are listed.
+CHANGE_KINDS = ["new fact", "correction", "retraction", "conflicting claim", "claim settled", "legal status",
+                "implementation status", "newly overdue"]
 COLUMNS = ["change", "subject", "event_id", "type", "occurred_on", "summary", "before", "after",
            "source_title", "recorded_at"]
 
@@ -84,6 +84,17 @@ def _fact_row(fact: Fact, earlier: list[Fact], subject: str) -> dict[str, Any]:
         if target is not None:
             before = f"{target.occurred_on} {target.summary()}"
             summary = f"retracts {fact.retracts} ({target.summary()}): {fact.reason}"
+    elif isinstance(fact, ClaimConflicted):
+        change = "conflicting claim"
+        target = next((f for f in effective_events(earlier) if f.event_id == fact.conflicts_with), None)
+        if target is not None:
+            claimed = apply_changes(target, fact.claims, "claim")
+            before = "; ".join(f"{k}={_value(getattr(target, k))}" for k in sorted(fact.claims))
+            after = "; ".join(f"{k}={_value(getattr(claimed, k))}" for k in sorted(fact.claims))
+            summary = f"contradicts {fact.conflicts_with} ({target.summary()})"
+    elif isinstance(fact, ClaimSettled):
+        change = "claim settled"
+        summary = f"settles {fact.settles}: {fact.outcome} ({fact.reason})"
     source = next(iter(fact.sources), None)
     return {
         "change": change,

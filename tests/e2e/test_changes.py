@@ -248,3 +248,22 @@ def test_changes_with_basis_names_the_day_overdue_was_judged_on(history):
     stamped = json.loads(ok(*history, "changes", "--since", "2024-01-31", "--until", "2024-04-30",
                             "--json", "--with-basis").stdout)
     assert stamped["basis"]["today"] == "2024-04-30"
+
+
+def test_a_conflicting_claim_and_its_settling_are_changes_with_the_old_and_claimed_values(history, tmp_path):
+    agency = {"title": "Kazinform", "kind": "news agency"}
+    record(history, tmp_path, [
+        {"type": "ClaimConflicted", "event_id": "alpha-signed-date-claim", "occurred_on": "2024-07-01",
+         "conflicts_with": "alpha-signed", "claims": {"occurred_on": "2024-01-04"}, "source": agency},
+    ], "2024-07-02T09:00:00Z")
+    record(history, tmp_path, [
+        {"type": "ClaimSettled", "event_id": "alpha-signed-date-settled", "occurred_on": "2024-07-10",
+         "settles": "alpha-signed-date-claim", "outcome": "recorded fact stands", "reason": "the ministry's date",
+         "source": SOURCE},
+    ], "2024-07-11T09:00:00Z")
+    rows = changes(history, "--since", "2024-07-01", "--until", "2024-07-31")
+    assert [(r["change"], r["event_id"], r["before"], r["after"]) for r in rows] == [
+        ("conflicting claim", "alpha-signed-date-claim", "occurred_on=2024-01-05", "occurred_on=2024-01-04"),
+        ("claim settled", "alpha-signed-date-settled", None, None),
+    ]
+    assert rows[1]["summary"] == "settles alpha-signed-date-claim: recorded fact stands (the ministry's date)"
