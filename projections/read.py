@@ -230,14 +230,14 @@ def parties(db: sqlite3.Connection, today: date) -> list[dict[str, Any]]:
         SELECT p.country, '' AS institution, COUNT(DISTINCT c.commitment_id) AS commitments,
                SUM(c.legal_status != 'not signed') AS signed,
                SUM(c.legal_status = 'in force') AS in_force,
-               SUM(c.implementation_status = 'completed') AS completed,
+               SUM(c.implementation_status IN ('completed', 'in effect', 'operating', 'active')) AS completed,
                SUM(c.late) AS overdue
         FROM (SELECT DISTINCT commitment_id, country FROM commitment_parties) p
         JOIN c USING (commitment_id) GROUP BY p.country
         UNION ALL
         SELECT p.country, p.institution, COUNT(DISTINCT c.commitment_id),
                SUM(c.legal_status != 'not signed'), SUM(c.legal_status = 'in force'),
-               SUM(c.implementation_status = 'completed'), SUM(c.late)
+               SUM(c.implementation_status IN ('completed', 'in effect', 'operating', 'active')), SUM(c.late)
         FROM commitment_parties p JOIN c USING (commitment_id)
         WHERE p.institution != '' GROUP BY p.country, p.institution
         ORDER BY 1, 2

@@ -33,6 +33,7 @@ from events import (
 from events.base import party_label, world_place
 from events.rules import (
     COMPLETED,
+    DONE_STATE,
     IN_FORCE,
     LEGAL_FINAL,
     NOT_SIGNED,
@@ -46,6 +47,9 @@ from projections.read import TIMELINE_COLUMNS
 from projections.schema import TABLES
 
 STANDING = "standing"  # the standing of a fact no later fact corrects or retracts
+# What counts as done in the party counts: completed, or a kind's lasting state
+# (``events.rules.DONE_STATE``); the SQL twin in projections.read.parties lists the same.
+IMPLEMENTED = frozenset({COMPLETED, *DONE_STATE.values()})
 
 
 # -- a fact's standing ---------------------------------------------------------------
@@ -311,7 +315,8 @@ def on_board(state: Status, today: date, *, party: str | None = None, institutio
 
 def party_counts(states: Iterable[Status], today: date) -> list[dict[str, Any]]:
     """Per country (institution '') and per country and institution: how many commitments,
-    signed, in force, completed, overdue; ordered by country, then institution.
+    signed, in force, completed (or in their kind's lasting state: in effect, operating,
+    active), overdue; ordered by country, then institution.
     The live read models count in SQL: ``projections.read.parties``."""
     counts: dict[tuple[str, str], dict[str, Any]] = {}
     for state in states:
@@ -325,7 +330,7 @@ def party_counts(states: Iterable[Status], today: date) -> list[dict[str, Any]]:
             row["commitments"] += 1
             row["signed"] += state.legal_status != NOT_SIGNED
             row["in_force"] += state.legal_status == IN_FORCE
-            row["completed"] += state.implementation_status == COMPLETED
+            row["completed"] += state.implementation_status in IMPLEMENTED
             row["overdue"] += late
     return [counts[key] for key in sorted(counts)]
 

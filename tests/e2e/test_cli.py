@@ -29,11 +29,11 @@ def db(store_url: str) -> str:
 def test_demo_loads_the_xian_history_and_shows_the_board_and_meeting_summary(db):
     result = run("--db", db, "demo")
     assert result.exit_code == 0, result.stderr
-    assert "demo history: 26 events added, 0 already there" in result.stderr
+    assert "demo history: 31 events added, 0 already there" in result.stderr
     assert "xian-2023-visa-exemption" in result.stdout
     assert "22 reported, 8 identified" in result.stdout
     again = run("--db", db, "demo")
-    assert "demo history: 0 events added, 26 already there" in again.stderr
+    assert "demo history: 0 events added, 31 already there" in again.stderr
 
 
 def test_a_board_too_wide_for_the_terminal_shows_a_commitment_at_a_time(db, monkeypatch):
@@ -87,11 +87,11 @@ def test_the_demo_board_as_json_lists_every_commitment_with_its_statuses(db):
         "official_sources": 0,
         "open_claims": 0,
         "overdue": False,
-        "lifecycle": "generic",
+        "lifecycle": "regime",
         "progress": None,
         "value": None,
     }
-    assert board["xian-2023-shymkent-xian-sister-cities"]["implementation_status"] == "completed"
+    assert board["xian-2023-shymkent-xian-sister-cities"]["implementation_status"] == "active"
     assert board["xian-2023-export-agreements"]["last_change"] == "contracts signed worth about 100,000,000 USD"
 
 
@@ -107,6 +107,8 @@ def test_history_lists_a_commitment_in_world_order_with_sources_as_csv(db):
         ["occurred_on", "event_id", "type", "summary"],
         ["2023-05-17", "xian-2023-visa-exemption-registered", "CommitmentRegistered", "registered: Mutual exemption from visa requirements"],
         ["2023-05-17", "xian-2023-visa-exemption-signed", "DocumentSigned", "agreement signed in Xian"],
+        ["2023-05-18", "xian-2023-visa-exemption-lifecycle", "EventCorrected",
+         "corrects xian-2023-visa-exemption-registered: lifecycle: (none) -> regime"],
         ["2023-11-10", "visa-in-force", "EnteredIntoForce", "entered into force"],
     ]
 
@@ -135,15 +137,15 @@ def test_the_board_as_known_at_a_past_moment_ignores_later_recordings(db):
 def test_export_then_import_into_a_new_store_gives_the_same_export(db, tmp_path):
     run("--db", db, "demo")
     first = run("--db", db, "export")
-    assert first.exit_code == 0 and first.stderr.strip() == "exported 26 events"
+    assert first.exit_code == 0 and first.stderr.strip() == "exported 31 events"
     history = tmp_path / "history.jsonl"
     history.write_text(first.stdout)
     other = str(tmp_path / "other.db")
     imported = run("--db", other, "import", str(history))
-    assert imported.exit_code == 0 and "imported 26 new events, 0 already recorded" in imported.stderr
+    assert imported.exit_code == 0 and "imported 31 new events, 0 already recorded" in imported.stderr
     assert run("--db", other, "export").stdout == first.stdout
     again = run("--db", other, "import", str(history))
-    assert "imported 0 new events, 26 already recorded" in again.stderr
+    assert "imported 0 new events, 31 already recorded" in again.stderr
 
 
 def test_a_sqlite_store_needs_no_postgresql_driver_to_record_again(tmp_path):
@@ -157,7 +159,7 @@ def test_a_sqlite_store_needs_no_postgresql_driver_to_record_again(tmp_path):
         done = subprocess.run([sys.executable, "-c", without_driver], capture_output=True, text=True,
                               env={**os.environ, "COLUMNS": "200"})
         assert done.returncode == 0, done.stderr
-    assert "demo history: 0 events added, 26 already there" in done.stderr
+    assert "demo history: 0 events added, 31 already there" in done.stderr
 
 
 def test_an_import_in_chunks_records_the_same_history_as_a_whole_one(db, tmp_path):
@@ -167,11 +169,11 @@ def test_an_import_in_chunks_records_the_same_history_as_a_whole_one(db, tmp_pat
     whole, chunked = str(tmp_path / "whole.db"), str(tmp_path / "chunked.db")
     run("--db", whole, "import", str(history))
     imported = run("--db", chunked, "import", "--chunk", "4", str(history))
-    assert (imported.exit_code, imported.stderr) == (0, "imported 26 new events, 0 already recorded\n")
+    assert (imported.exit_code, imported.stderr) == (0, "imported 31 new events, 0 already recorded\n")
     assert run("--db", chunked, "export").stdout == history.read_text()
     assert run("--db", chunked, "status", "--json").stdout == run("--db", whole, "status", "--json").stdout
     from_stdin = run("--db", str(tmp_path / "piped.db"), "import", "--chunk", "10", "-", input=history.read_text())
-    assert from_stdin.stderr == "imported 26 new events, 0 already recorded\n"
+    assert from_stdin.stderr == "imported 31 new events, 0 already recorded\n"
 
 
 def test_a_fact_refused_midway_leaves_the_chunks_before_it_recorded_and_the_import_can_be_run_again(db, tmp_path):
@@ -184,13 +186,13 @@ def test_a_fact_refused_midway_leaves_the_chunks_before_it_recorded_and_the_impo
     other = str(tmp_path / "other.db")
     result = run("--db", other, "import", "--chunk", "10", str(history))
     assert (result.exit_code, result.stderr) == (3, (
-        "tracker: error: history.jsonl:27: no commitment 'atlantis' (see 'tracker status');"
-        " lines 1 to 20 are recorded (fix it and import the file again: what is recorded is skipped)\n"))
-    assert run("--db", other, "export").stdout == "".join(good.splitlines(keepends=True)[:20])
-    assert len(json.loads(run("--db", other, "timeline", "--json").stdout)) == 20
+        "tracker: error: history.jsonl:32: no commitment 'atlantis' (see 'tracker status');"
+        " lines 1 to 30 are recorded (fix it and import the file again: what is recorded is skipped)\n"))
+    assert run("--db", other, "export").stdout == "".join(good.splitlines(keepends=True)[:30])
+    assert len(json.loads(run("--db", other, "timeline", "--json").stdout)) == 30
     history.write_text(good)
     again = run("--db", other, "import", "--chunk", "10", str(history))
-    assert again.stderr == "imported 6 new events, 20 already recorded\n"
+    assert again.stderr == "imported 1 new events, 30 already recorded\n"
     assert run("--db", other, "export").stdout == good
 
 
@@ -201,7 +203,7 @@ def test_a_bad_line_stops_an_import_in_chunks_before_anything_is_written(db, tmp
     history.write_text(before.replace("xian-", "astana-") + '{"type": "DocumentSigned"\n')
     result = run("--db", db, "import", "--chunk", "2", str(history))
     assert (result.exit_code, result.stderr.count("\n")) == (2, 1)
-    assert result.stderr.startswith("tracker: error: history.jsonl:27: not JSON")
+    assert result.stderr.startswith("tracker: error: history.jsonl:32: not JSON")
     assert run("--db", db, "export").stdout == before
     result = run("--db", db, "import", "--chunk", "0", str(history))
     assert (result.exit_code, result.stderr) == (2, "tracker: error: Invalid value for '--chunk': 0 is not"
@@ -350,7 +352,7 @@ def test_every_listing_stamped_with_its_basis_gives_the_same_rows_and_the_store_
     for row in [*rows, *answer["rows"]]:
         row.pop("recorded_at", None)  # changes: each run's own moment is not in the rows' facts
     assert answer["rows"] == rows
-    assert answer["basis"]["position"] == 53  # the demo's 26 facts, their 26 claims, the key marker
+    assert answer["basis"]["position"] == 63  # the demo's 31 facts, their 31 claims, the key marker
     assert set(answer["basis"]) == {"as_of", "today", "known_at", "position", "since"}
 
 

@@ -38,7 +38,7 @@ def test_an_export_or_a_report_named_as_the_store_or_its_read_models_is_refused(
     kept = "events.db" if target.startswith("events.db") else "events.views.db"
     assert result.stderr == f"tracker: error: {tmp_path / target} would overwrite {tmp_path / kept}: name another file\n"
     assert fingerprint(str(demo)) == before
-    assert "26 events in 13 streams: intact" in run("--db", str(demo), "verify").stderr
+    assert "31 events in 13 streams: intact" in run("--db", str(demo), "verify").stderr
 
 
 def test_someone_elses_sqlite_file_named_as_the_store_is_left_byte_for_byte(tmp_path):

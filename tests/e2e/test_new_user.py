@@ -44,7 +44,7 @@ def test_export_dash_writes_the_history_to_stdout_and_no_file_named_dash(demo, t
     monkeypatch.chdir(tmp_path)
     result = run("--db", demo, "export", "-")
     assert result.exit_code == 0, result.stderr
-    assert len(result.stdout.splitlines()) == 26
+    assert len(result.stdout.splitlines()) == 31
     assert not (tmp_path / "-").exists()
 
 
@@ -340,8 +340,8 @@ def test_follow_counts_events_not_store_positions(demo, tmp_path):
     result = run("--db", demo, "follow", "--stop-after", "0.5", "--interval", "0.1")
     assert result.exit_code == 0, result.stderr
     lines = result.stderr.splitlines()
-    assert lines[0].endswith(": caught up 0 new events; 26 events in all")
-    assert lines[-1] == "stopped with 26 events in all"
+    assert lines[0].endswith(": caught up 0 new events; 31 events in all")
+    assert lines[-1] == "stopped with 31 events in all"
 
 
 def test_a_json_lines_file_with_a_byte_order_mark_is_imported(demo, tmp_path):
@@ -349,7 +349,7 @@ def test_a_json_lines_file_with_a_byte_order_mark_is_imported(demo, tmp_path):
     history.write_bytes(b"\xef\xbb\xbf" + run("--db", demo, "export").stdout.encode())
     result = run("--db", demo, "import", str(history))
     assert result.exit_code == 0, result.stderr
-    assert result.stderr == "imported 0 new events, 26 already recorded\n"
+    assert result.stderr == "imported 0 new events, 31 already recorded\n"
 
 
 @pytest.mark.parametrize("command", sorted(LISTINGS))

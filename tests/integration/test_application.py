@@ -160,7 +160,7 @@ def test_facts_read_back_from_the_store_give_the_very_lines_they_were_written_as
         read_back = {fact.event_id: fact for _, fact in later.facts()}
     finally:
         later.close()
-    assert len(read_back) == len(demo) == 26
+    assert len(read_back) == len(demo) == 31
     for event_id, stored in read_back.items():
         fresh = {"type": stored.type, **stored.model_dump(mode="json", exclude_none=True)}
         fresh["recorded_at"] = fresh.pop("recorded_at")

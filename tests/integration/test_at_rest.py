@@ -21,7 +21,7 @@ def test_with_a_key_the_store_holds_no_readable_title(store_url, tmp_path, monke
         stored = b"".join(row[-1] for row in fact_rows(store_url))
     else:
         stored = b"".join(p.read_bytes() for p in tmp_path.glob("events.db*"))
-    assert len(fact_rows(store_url)) == 26
+    assert len(fact_rows(store_url)) == 31
     for clear in (b"Shymkent", b"Mutual exemption from visa requirements", b"Akorda"):
         assert clear not in stored
     board = runner.invoke(app, ["--db", store_url, "--views", views, "status", "--json"])
@@ -54,5 +54,5 @@ def test_an_encrypted_store_rebuilds_the_same_board_it_showed(store_url, tmp_pat
     assert runner.invoke(app, ["--db", store_url, "--views", views, "demo"]).exit_code == 0
     before = runner.invoke(app, ["--db", store_url, "--views", views, "status", "--json"]).stdout
     rebuilt = runner.invoke(app, ["--db", store_url, "--views", views, "rebuild"])
-    assert (rebuilt.exit_code, rebuilt.stderr) == (0, "rebuilt the read models from 26 events\n")
+    assert (rebuilt.exit_code, rebuilt.stderr) == (0, "rebuilt the read models from 31 events\n")
     assert runner.invoke(app, ["--db", store_url, "--views", views, "status", "--json"]).stdout == before

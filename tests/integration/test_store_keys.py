@@ -149,13 +149,13 @@ def test_rotate_key_copies_every_event_under_the_new_key_and_leaves_the_store_un
     monkeypatch.setenv("TRACKER_NEW_CIPHER_KEY", key)
     rotated = tracker(store_url, tmp_path / "v.db", "rotate-key", "--to", target)
     assert rotated.exit_code == 0, rotated.stderr
-    assert rotated.stderr.startswith("copied 52 records (26 events) to ")
+    assert rotated.stderr.startswith("copied 62 records (31 events) to ")
     assert " under the key in TRACKER_NEW_CIPHER_KEY and verified them; " in rotated.stderr
     assert fingerprint(store_url) == before
     assert register(target, tmp_path / "new.db", "railway").stderr == NOT_ITS_KEY  # the old key
     use_key(monkeypatch, key)
     assert tracker(target, tmp_path / "new.db", "export").stdout == exported
-    assert tracker(target, tmp_path / "new.db", "verify").stderr == "verified 26 events in 13 streams: intact\n"
+    assert tracker(target, tmp_path / "new.db", "verify").stderr == "verified 31 events in 13 streams: intact\n"
     for clear in (b"Shymkent", b"Akorda"):
         assert clear not in b"".join(bytes(row[-1]) for row in fact_rows(target))
 
@@ -236,10 +236,10 @@ def test_an_export_file_is_readable_by_its_owner_only_and_says_when_it_is_clear_
     out = tmp_path / "backup.jsonl"
     result = tracker(store_url, tmp_path / "v.db", "export", str(out))
     assert result.exit_code == 0
-    assert result.stderr == ("exported 26 events in clear text (the store is encrypted; the export is not)\n"
-                             if encrypted else "exported 26 events\n")
+    assert result.stderr == ("exported 31 events in clear text (the store is encrypted; the export is not)\n"
+                             if encrypted else "exported 31 events\n")
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
-    assert len(out.read_text().splitlines()) == 26
+    assert len(out.read_text().splitlines()) == 31
 
 
 def test_a_failed_export_leaves_no_partial_file_and_keeps_the_previous_one(store_url, tmp_path):

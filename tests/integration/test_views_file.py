@@ -73,7 +73,7 @@ def test_a_read_model_path_naming_the_store_is_refused_and_the_store_is_kept(dem
     assert result.stderr == (f"tracker: error: the read-model file {views} would overwrite the event store"
                              f" {demo_store}: name a file of its own with --views\n")
     assert fingerprint(demo_store) == before
-    assert "26 events in 13 streams: intact" in run("--db", demo_store, "verify").stderr
+    assert "31 events in 13 streams: intact" in run("--db", demo_store, "verify").stderr
 
 
 @pytest.mark.parametrize("command", [["status"], ["rebuild"], ["import", "late.jsonl"], ["record", "milestone-reached",
@@ -131,7 +131,7 @@ def test_read_models_made_before_the_marker_are_still_recognised_and_used(demo_s
     result = run("--db", demo_store, "--views", str(views), "import", str(tmp_path / "late.jsonl"))
     assert result.exit_code == 0, result.stderr
     timeline = run("--db", demo_store, "--views", str(views), "timeline", "--json")
-    assert len(json.loads(timeline.stdout)) == 27
+    assert len(json.loads(timeline.stdout)) == 32
     assert run("--db", demo_store, "--views", str(views), "rebuild").exit_code == 0
 
 
@@ -169,7 +169,7 @@ def test_a_rebuild_waits_for_the_one_under_way_and_says_so(demo_store, tmp_path)
         assert waiting.poll() is None
     assert waiting.wait(timeout=60) == 0
     assert waiting.stderr.read().splitlines() == [f"waiting for another rebuild of {views} to finish",
-                                                  "rebuilt the read models from 26 events"]
+                                                  "rebuilt the read models from 31 events"]
 
 
 def test_a_rebuild_into_a_folder_not_made_yet_makes_it(demo_store, tmp_path):
@@ -277,7 +277,7 @@ def test_read_models_whose_header_is_destroyed_are_ours_by_their_marker_and_rebu
     result = run("--db", demo_store, "--views", str(views), "timeline", "--json")
     assert result.exit_code == 0, result.stderr
     assert "was damaged; rebuilding it from the events" in result.stderr
-    assert len(json.loads(result.stdout)) == 26
+    assert len(json.loads(result.stdout)) == 31
 
 
 def no_room_to_grow() -> None:

@@ -238,8 +238,7 @@ def _fit(table: Any, console: Any, texts: list[list[str]]) -> bool:
     natural = [max(len(t) for t in column) for column in texts]
     # The first column (an id) stays whole; the others may wrap between words.
     shortest = natural[:1] + [max(len(w) for t in column for w in t.split() or [""]) for column in texts[1:]]
-    unbounded = console.options.update_width(100_000)
-    room = console.width - (table.__rich_measure__(console, unbounded).maximum - sum(natural))
+    room = console.width - _frame_width(table)
     if sum(natural) <= room:
         return True
     if sum(shortest) > room:
@@ -258,6 +257,17 @@ def _fit(table: Any, console: Any, texts: list[list[str]]) -> bool:
     for column, width in zip(table.columns, widths):
         column.width = width
     return True
+
+
+def _frame_width(table: Any) -> int:
+    """The characters a table takes besides its cells' text: each cell's padding, the lines
+    between columns and at the edges (as rich lays out a table with ``pad_edge``)."""
+    from rich.padding import Padding
+
+    top, right, bottom, left = Padding.unpack(table.padding)
+    columns = len(table.columns)
+    lines = (columns - 1 + (2 if table.show_edge else 0)) if table.box else 0
+    return lines + columns * (left + right)
 
 
 def _capped(natural: list[int], shortest: list[int], cap: int) -> list[int]:

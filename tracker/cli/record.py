@@ -347,7 +347,7 @@ EXAMPLE_VALUES: dict[str, dict[str, str]] = {
                            "other_commitment_id": "xian-2023-joint-statement"},
     "Assessed": {"occurred_on": "2024-01-15"},
     "FacilityOpened": {"commitment_id": "xian-2023-cultural-centres", "occurred_on": "2024-11",
-                       "facility": "Kazakh cultural centre"},
+                       "facility": "Kazakh cultural centre", "party": "KZ"},
     "TargetSet": {"commitment_id": "xian-2023-industrialization-investment-plan", "occurred_on": "2023-05-17",
                   "target": "first joint plants running", "due_on": "2025"},
     "StepExpected": {"commitment_id": "xian-2023-international-road-transport", "occurred_on": "2024-05",
@@ -378,7 +378,8 @@ def example(model: type[Fact]) -> str:
     values = {**SAMPLES, **EXAMPLE_VALUES.get(model.__name__, {})}
     parts = [f"{before}tracker record {command_name(model.__name__)}"]
     for name, info in model.model_fields.items():
-        if name in SKIP or name == "event_id" or name == "source" or not info.is_required():
+        if name in SKIP or name == "event_id" or name == "source" or (
+                not info.is_required() and name not in EXAMPLE_VALUES.get(model.__name__, {})):
             continue
         flag = LIST_OPTION.get(name, PAIRS_OPTION.get(name, name)).replace("_", "-")
         sample = values.get(name, "2023-05-17" if "on" in name.split("_") else "example")
