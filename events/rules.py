@@ -95,6 +95,7 @@ _RANKED_AS = {**{done: COMPLETED for done in DONE_STATE.values()}, NOT_IN_EFFECT
 
 _BEFORE_FORCE = {NOT_SIGNED, SIGNED, DOMESTIC, PROVISIONAL}
 _ENDABLE = {NOT_SIGNED, SIGNED, DOMESTIC, PROVISIONAL, IN_FORCE, SUSPENDED}
+_CARRYING = ("follows up", "supersedes")  # relations by which a later instrument carries another forward
 
 # Where each legal event may come from; "not signed" is allowed where a gap in what we
 # know is plausible (the signing not recorded yet).
@@ -571,10 +572,16 @@ class Status:
                 f" (the first instrument, whose signing names none, goes by {self.commitment_id!r})"
             raise self._impossible(event, f"no instrument {missing!r} was signed by then: record its"
                                           f" signing first (DocumentSigned with instrument_id){unnamed}")
+        if this["legal_status"] in LEGAL_FINAL:
+            raise self._impossible(event, f"{event.instrument_id} was {this['legal_status']}"
+                                          f" on {this['legal_since']}")
+        if event.relation in _CARRYING and self._carries(other, this):
+            raise self._impossible(event, f"{event.other_instrument_id} already carries {event.instrument_id}"
+                                          " forward (follows it up or supersedes it)")
         this["relations"].append([event.relation, event.other_instrument_id])
         if event.relation in ("amends", "implements", "terminates"):
             this["attached"] = True
-        if event.relation in ("follows up", "supersedes"):
+        if event.relation in _CARRYING:
             other["carried_forward"] = True
         if event.relation in ("supersedes", "terminates"):
             ended = "superseded" if event.relation == "supersedes" else "terminated"
@@ -584,6 +591,21 @@ class Status:
             self._set_legal(ended, event, other)
         else:
             self._mirror()
+
+    def _carries(self, instrument: dict[str, Any], other: dict[str, Any]) -> bool:
+        """Whether ``instrument`` follows up or supersedes ``other``, directly or through others."""
+        seen, todo = set(), [instrument]
+        while todo:
+            current = todo.pop()
+            for relation, name in current["relations"]:
+                found = self._named(name)
+                if relation not in _CARRYING or found is None or name in seen:
+                    continue
+                if found is other:
+                    return True
+                seen.add(name)
+                todo.append(found)
+        return False
 
     def _set_legal(self, state: str, event: Fact, instrument: dict[str, Any] | None = None) -> None:
         instrument = instrument or self._instrument(event)
