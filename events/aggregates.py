@@ -311,7 +311,14 @@ class Stream:
             raise ImpossibleTransition(f"claim {claim.event_id!r} contradicts {contested!r}, which was retracted:"
                                        " retract the claim instead")
         if fact.outcome == "claim accepted":
-            apply_changes(self._standing(contested), claim.claims, "claim")
+            claimed = apply_changes(self._standing(contested), claim.claims, "claim")
+            # Accepting applies the claim as a correction would, so it may not date the fact in the future.
+            recorded_at = fact.recorded_at or utc_now()
+            if not happened_by(claimed, recorded_at):
+                raise NotHappenedYet(
+                    f"claim {claim.event_id!r} cannot be accepted: it dates {contested!r} {claimed.occurred_on},"
+                    f" which had not happened when settled ({recorded_at:%Y-%m-%d}); settle it with"
+                    " 'recorded fact stands'")
 
     def _settlements(self) -> dict[str, str]:
         """Each settled claim's event id -> the event id of the settlement still in force."""
@@ -329,10 +336,7 @@ class Stream:
         """A fact must have happened when it is recorded: its period may not start after that
         moment (the world's first time zone, UTC+14, decides). What is announced for later is
         recorded as expected."""
-        if recorded_at.tzinfo is None:
-            recorded_at = recorded_at.replace(tzinfo=timezone.utc)
-        latest_day = (recorded_at.astimezone(timezone.utc) + timedelta(hours=14)).date()
-        if world_period(fact.occurred_on)[0] <= latest_day:
+        if happened_by(fact, recorded_at):
             return
         instead = (
             f"record it as expected: tracker record step-expected --commitment-id {fact.commitment_id}"
@@ -410,6 +414,15 @@ class Stream:
 
     def _snapshot_status(self) -> dict[str, Any] | None:
         return None
+
+
+def happened_by(fact: Fact, recorded_at: datetime) -> bool:
+    """Whether a fact's period starts no later than the day ``recorded_at`` is anywhere on
+    earth (the world's first time zone, UTC+14)."""
+    if recorded_at.tzinfo is None:
+        recorded_at = recorded_at.replace(tzinfo=timezone.utc)
+    latest_day = (recorded_at.astimezone(timezone.utc) + timedelta(hours=14)).date()
+    return world_period(fact.occurred_on)[0] <= latest_day
 
 
 class Commitment(Stream):

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 
 from events import parse_line
-from events.errors import ImpossibleTransition, InvalidInput, UnknownEvent
+from events.errors import ImpossibleTransition, InvalidInput, NotHappenedYet, UnknownEvent
 from projections import read, replay
 from projections.rebuild import rebuild
 from projections.runner import catch_up, open_views
@@ -198,3 +198,19 @@ def test_a_meetings_count_and_a_trade_figure_take_other_sources_too(tracker, tmp
         figure = db.execute("SELECT sources FROM indicators WHERE event_id = 'q1'").fetchone()[0]
     assert meeting["reported"] == "22 reported (Kazakhstan and China sign 22 documents in Xian, Akorda; +1 more)"
     assert figure.splitlines()[1] == "Visa-free travel agreed in Xian, Kazinform [news agency]"
+
+
+def test_a_claim_dating_the_signing_in_the_future_cannot_be_accepted_and_nothing_is_written(tracker):
+    signed_visa(tracker)
+    tracker.record(annotation("ClaimConflicted", "wrong-year", conflicts_with="visa-signed",
+                              occurred_on="2023-05-18", claims={"occurred_on": "2099-05-17"}, source=TENGRI))
+    with pytest.raises(NotHappenedYet) as refused:
+        tracker.record(annotation("ClaimSettled", "wrong-year-accepted", settles="wrong-year", occurred_on="2023-06",
+                                  outcome="claim accepted", reason="taken on trust"))
+    assert str(refused.value).startswith(
+        "claim 'wrong-year' cannot be accepted: it dates 'visa-signed' 2099-05-17, which had not happened when"
+        " settled (")
+    assert str(refused.value).endswith("); settle it with 'recorded fact stands'")
+    assert [f.event_id for f in tracker.history("visa")] == ["visa-registered", "visa-signed", "wrong-year"]
+    assert tracker.status("visa").signed_on == "2023-05-17"
+
