@@ -326,8 +326,9 @@ class Stream:
                 if isinstance(f, ClaimSettled) and f.event_id not in self._retracted}
 
     def _standing(self, event_id: str) -> Fact:
-        """The fact as it now stands: corrections and accepted claims applied."""
-        for fact in effective_events(self.facts):
+        """The fact as it now stands: corrections and accepted claims applied (with its own
+        sources, not those of its citations)."""
+        for fact in effective_events(self.facts, cited=False):
             if fact.event_id == event_id:
                 return fact
         raise UnknownEvent(f"no event {event_id!r} standing in {self.key}")

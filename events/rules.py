@@ -183,21 +183,25 @@ def certainty(fact: Fact, as_of: date) -> str:
     return "possibly" if first <= as_of else "not yet"
 
 
-def effective_events(events: Iterable[Fact]) -> list[Fact]:
+def effective_events(events: Iterable[Fact], *, cited: bool = True) -> list[Fact]:
     """The facts as they now stand: corrections and accepted claims applied, retractions
-    removed, each citation's sources added to the fact it cites; then the conflicting
-    claims still open (``ClaimConflicted``), which the fold counts."""
+    removed, each citation's sources added to the fact it cites (unless ``cited`` is
+    False: each with its own sources only); then the conflicting claims still open
+    (``ClaimConflicted``), which the fold counts."""
     events = list(events)
     # A citation, claim or settlement that is retracted never happened, whenever retracted.
     withdrawn = {e.retracts for e in events if isinstance(e, EventRetracted)}
     current: dict[str, Fact] = {}
     claims: dict[str, ClaimConflicted] = {}
+    # Other sources of a fact, added last: a correction is checked against the fact's own
+    # sources, however many others report it.
+    others: dict[str, list[Source]] = {}
     annotations: set[str] = set()
     for event in events:
         if isinstance(event, (SourceCited, ClaimConflicted, ClaimSettled)):
             annotations.add(event.event_id)
             if event.event_id not in withdrawn:
-                _annotate(event, current, claims)
+                _annotate(event, current, claims, others)
         elif isinstance(event, EventCorrected):
             target = current.get(event.corrects)
             if target is None:
@@ -208,26 +212,27 @@ def effective_events(events: Iterable[Fact]) -> list[Fact]:
                 raise UnknownEvent(f"no event {event.retracts!r} to retract here")
         else:
             current[event.event_id] = event
-    return [*current.values(), *(c for c in claims.values() if c.conflicts_with in current)]
+    standing = [with_sources(fact, others[event_id]) if cited and event_id in others else fact
+                for event_id, fact in current.items()]
+    return [*standing, *(c for c in claims.values() if c.conflicts_with in current)]
 
 
 def _annotate(event: SourceCited | ClaimConflicted | ClaimSettled, current: dict[str, Fact],
-              claims: dict[str, ClaimConflicted]) -> None:
+              claims: dict[str, ClaimConflicted], cited: dict[str, list[Source]]) -> None:
     if isinstance(event, ClaimSettled):
         claim = claims.pop(event.settles, None)
         if claim is None:
             raise UnknownEvent(f"no open claim {event.settles!r} to settle here")
         if event.outcome == "claim accepted" and claim.conflicts_with in current:
             target = current[claim.conflicts_with]
-            current[claim.conflicts_with] = with_sources(apply_changes(target, claim.claims, "claim"),
-                                                         claim.sources)
+            current[claim.conflicts_with] = apply_changes(target, claim.claims, "claim")
+            cited.setdefault(claim.conflicts_with, []).extend(claim.sources)
         return
     named = event.cites if isinstance(event, SourceCited) else event.conflicts_with
-    target = current.get(named)
-    if target is None:
+    if named not in current:
         raise UnknownEvent(f"no event {named!r} here for {event.event_id!r}")
     if isinstance(event, SourceCited):
-        current[named] = with_sources(target, event.sources)
+        cited.setdefault(named, []).extend(event.sources)
     else:
         claims[event.event_id] = event
 

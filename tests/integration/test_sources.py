@@ -214,3 +214,19 @@ def test_a_claim_dating_the_signing_in_the_future_cannot_be_accepted_and_nothing
     assert [f.event_id for f in tracker.history("visa")] == ["visa-registered", "visa-signed", "wrong-year"]
     assert tracker.status("visa").signed_on == "2023-05-17"
 
+
+def test_a_signing_reported_by_fifty_other_sources_can_still_be_corrected_and_a_claim_on_it_accepted(
+        tracker, tmp_path):
+    signed_visa(tracker)
+    others = [{"title": f"Regional newspaper {n}", "kind": "other"} for n in range(50)]
+    tracker.record(annotation("SourceCited", "press-review", cites="visa-signed", occurred_on="2023-05-20",
+                              source=others))
+    tracker.record(annotation("EventCorrected", "spelling", corrects="visa-signed", occurred_on="2023-05-21",
+                              changes={"place": "Xi'an"}, reason="the city's usual spelling", source=AKORDA))
+    tracker.record(annotation("ClaimConflicted", "tengri-18-may", conflicts_with="visa-signed",
+                              occurred_on="2023-05-18", claims={"occurred_on": "2023-05-18"}, source=TENGRI))
+    tracker.record(annotation("ClaimSettled", "tengri-accepted", settles="tengri-18-may", occurred_on="2023-06",
+                              outcome="claim accepted", reason="the ministry's register says the 18th"))
+    row = board_row(tracker, tmp_path)
+    # the registration's source, the Akorda, fifty newspapers, Tengrinews
+    assert (row["sources"], row["legal_since"], row["last_change"]) == (53, "2023-05-18", "agreement signed in Xi'an")
