@@ -215,6 +215,19 @@ def test_a_claim_dating_the_signing_in_the_future_cannot_be_accepted_and_nothing
     assert tracker.status("visa").signed_on == "2023-05-17"
 
 
+def test_history_shows_a_fact_at_the_day_an_accepted_claim_gives_it_as_after_a_correction(tracker, tmp_path):
+    signed_visa(tracker)
+    board_row(tracker, tmp_path)  # the live read models hold the signing before the claim arrives
+    tracker.record(annotation("ClaimConflicted", "tengri-18-may", conflicts_with="visa-signed",
+                              occurred_on="2023-05-18", claims={"occurred_on": "2023-05-18"}, source=TENGRI))
+    tracker.record(annotation("ClaimSettled", "tengri-accepted", settles="tengri-18-may", occurred_on="2023-06",
+                              outcome="claim accepted", reason="the ministry's register says the 18th"))
+    assert board_row(tracker, tmp_path)["legal_since"] == "2023-05-18"
+    signed = history(tmp_path, "visa-signed")
+    assert (signed["occurred_on"], signed["standing"]) == (
+        "2023-05-18", "corrected by tengri-accepted (claim tengri-18-may accepted)")
+
+
 def test_a_signing_reported_by_fifty_other_sources_can_still_be_corrected_and_a_claim_on_it_accepted(
         tracker, tmp_path):
     signed_visa(tracker)
