@@ -316,8 +316,8 @@ class Stream:
             recorded_at = fact.recorded_at or utc_now()
             if not happened_by(claimed, recorded_at):
                 raise NotHappenedYet(
-                    f"claim {claim.event_id!r} cannot be accepted: it dates {contested!r} {claimed.occurred_on},"
-                    f" which had not happened when settled ({recorded_at:%Y-%m-%d}); settle it with"
+                    f"{fact.event_id}: claim {claim.event_id!r} cannot be accepted: it dates {contested!r}"
+                    f" {claimed.occurred_on}, which had not happened when settled ({recorded_at:%Y-%m-%d}); settle it with"
                     " 'recorded fact stands'")
 
     def _settlements(self) -> dict[str, str]:
