@@ -32,6 +32,7 @@ from events import (
     Fact,
     MeetingEvent,
     MeetingHeld,
+    StepExpected,
     TradeFigureReported,
     event_class,
     parse_line,
@@ -339,11 +340,13 @@ class Stream:
         recorded as expected."""
         if happened_by(fact, recorded_at):
             return
-        instead = (
-            f"record it as expected: tracker record step-expected --commitment-id {fact.commitment_id}"
-            f" --step ... --expected-on {fact.occurred_on} --occurred-on <when it was announced>"
-            if isinstance(fact, CommitmentEvent) else "record it once it has happened"
-        )
+        if isinstance(fact, StepExpected):  # an announcement is dated when it was made
+            instead = f"date it when it was announced; the step's date is its expected_on ({fact.expected_on})"
+        elif isinstance(fact, CommitmentEvent):
+            instead = (f"record it as expected: tracker record step-expected --commitment-id {fact.commitment_id}"
+                       f" --step ... --expected-on {fact.occurred_on} --occurred-on <when it was announced>")
+        else:
+            instead = "record it once it has happened"
         raise NotHappenedYet(
             f"{fact.event_id}: {fact.type} on {fact.occurred_on} has not happened yet"
             f" (recorded {recorded_at:%Y-%m-%d}): {instead}"

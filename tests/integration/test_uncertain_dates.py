@@ -137,6 +137,17 @@ def test_an_expected_step_may_be_announced_for_the_future(tracker):
     assert (row["next_step_due"], row["overdue"]) == ("2099-07", False)
 
 
+def test_an_announcement_dated_in_the_future_is_refused_saying_to_date_it_when_made_not_to_expect_it(tracker):
+    signed_by_both(tracker)
+    with pytest.raises(NotHappenedYet) as refused:
+        tracker.record(fact("StepExpected", "eif-announced", occurred_on="2099-05-20", step="entry into force",
+                            expected_on="2099-07"))
+    assert str(refused.value).startswith("eif-announced: StepExpected on 2099-05-20 has not happened yet (recorded ")
+    assert str(refused.value).endswith(
+        "): date it when it was announced; the step's date is its expected_on (2099-07)")
+    assert [f.event_id for f in tracker.history(VISA)][-1] == "kz-ratified"
+
+
 def test_the_reports_timeline_chart_is_not_stretched_to_the_bounds_of_an_open_or_unknown_date(tracker):
     from tracker import report
 
