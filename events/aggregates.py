@@ -282,7 +282,7 @@ class Stream:
             case EventCorrected() if isinstance(target, ANNOTATIONS):
                 raise ImpossibleTransition(f"{target_id!r} is a {target.type}: retract it and record it again")
             case EventCorrected(changes=changes):
-                self.check_happened(apply_changes(target, changes), fact.recorded_at or utc_now())
+                self.check_happened(apply_changes(target, changes), utc_now())
             case _ if isinstance(fact, ANNOTATIONS):
                 self.check_annotation(fact, target)
 
@@ -314,11 +314,11 @@ class Stream:
         if fact.outcome == "claim accepted":
             claimed = apply_changes(self._standing(contested), claim.claims, "claim")
             # Accepting applies the claim as a correction would, so it may not date the fact in the future.
-            recorded_at = fact.recorded_at or utc_now()
-            if not happened_by(claimed, recorded_at):
+            now = utc_now()
+            if not happened_by(claimed, now):
                 raise NotHappenedYet(
                     f"{fact.event_id}: claim {claim.event_id!r} cannot be accepted: it dates {contested!r}"
-                    f" {claimed.occurred_on}, which had not happened when settled ({recorded_at:%Y-%m-%d}); settle it with"
+                    f" {claimed.occurred_on}, which has not happened yet ({now:%Y-%m-%d}); settle it with"
                     " 'recorded fact stands'")
 
     def _settlements(self) -> dict[str, str]:
@@ -335,9 +335,11 @@ class Stream:
         raise UnknownEvent(f"no event {event_id!r} standing in {self.key}")
 
     def check_happened(self, fact: Fact, recorded_at: datetime) -> None:
-        """A fact must have happened when it is recorded: its period may not start after that
-        moment (the world's first time zone, UTC+14, decides). What is announced for later is
-        recorded as expected."""
+        """A fact must have happened when it is recorded into this store: its period may not
+        start after that moment (the world's first time zone, UTC+14, decides). What is
+        announced for later is recorded as expected. An imported fact is checked against the
+        moment of the import, not its own ``recorded_at``: older versions accepted facts dated
+        after their recording, and their exports must import (nothing recorded is stranded)."""
         if happened_by(fact, recorded_at):
             return
         if isinstance(fact, StepExpected):  # an announcement is dated when it was made
@@ -367,8 +369,9 @@ class Stream:
         if not self.check_not_duplicate(fact):
             return None
         self.check_registration(fact)
-        recorded_at = fact.recorded_at or utc_now()
-        self.check_happened(fact, recorded_at)
+        now = utc_now()
+        recorded_at = fact.recorded_at or now
+        self.check_happened(fact, now)
         self.check_target(fact)
         stamped = fact.stamped(
             originator_id=self.id,

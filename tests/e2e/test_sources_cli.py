@@ -165,7 +165,7 @@ def test_importing_the_acceptance_of_a_claim_that_dates_the_signing_in_2099_is_r
     assert refused.exit_code == 2
     assert refused.stderr.startswith(
         f"tracker: error: claims.jsonl:2: typo-accepted: claim 'typo-2099' cannot be accepted: it dates '{SIGNED}'"
-        " 2099-05-17, which had not happened when settled (")
+        " 2099-05-17, which has not happened yet (")
     assert refused.stderr.endswith("); settle it with 'recorded fact stands'\n")
     assert run("--db", demo, "export").stdout == before
     assert visa_row(demo)["legal_since"] == "2023-05-17"

@@ -208,8 +208,8 @@ def test_a_claim_dating_the_signing_in_the_future_cannot_be_accepted_and_nothing
         tracker.record(annotation("ClaimSettled", "wrong-year-accepted", settles="wrong-year", occurred_on="2023-06",
                                   outcome="claim accepted", reason="taken on trust"))
     assert str(refused.value).startswith(
-        "wrong-year-accepted: claim 'wrong-year' cannot be accepted: it dates 'visa-signed' 2099-05-17, which had not happened when"
-        " settled (")
+        "wrong-year-accepted: claim 'wrong-year' cannot be accepted: it dates 'visa-signed' 2099-05-17, which has not"
+        " happened yet (")
     assert str(refused.value).endswith("); settle it with 'recorded fact stands'")
     assert [f.event_id for f in tracker.history("visa")] == ["visa-registered", "visa-signed", "wrong-year"]
     assert tracker.status("visa").signed_on == "2023-05-17"
