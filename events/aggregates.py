@@ -32,6 +32,7 @@ from events import (
     Fact,
     MeetingEvent,
     MeetingHeld,
+    StepExpected,
     TradeFigureReported,
     event_class,
     parse_line,
@@ -281,7 +282,7 @@ class Stream:
             case EventCorrected() if isinstance(target, ANNOTATIONS):
                 raise ImpossibleTransition(f"{target_id!r} is a {target.type}: retract it and record it again")
             case EventCorrected(changes=changes):
-                self.check_happened(apply_changes(target, changes), max(fact.recorded_at or utc_now(), utc_now()))
+                self.check_happened(apply_changes(target, changes), utc_now())
             case _ if isinstance(fact, ANNOTATIONS):
                 self.check_annotation(fact, target)
 
@@ -311,7 +312,14 @@ class Stream:
             raise ImpossibleTransition(f"claim {claim.event_id!r} contradicts {contested!r}, which was retracted:"
                                        " retract the claim instead")
         if fact.outcome == "claim accepted":
-            apply_changes(self._standing(contested), claim.claims, "claim")
+            claimed = apply_changes(self._standing(contested), claim.claims, "claim")
+            # Accepting applies the claim as a correction would, so it may not date the fact in the future.
+            now = utc_now()
+            if not happened_by(claimed, now):
+                raise NotHappenedYet(
+                    f"{fact.event_id}: claim {claim.event_id!r} cannot be accepted: it dates {contested!r}"
+                    f" {claimed.occurred_on}, which has not happened yet ({now:%Y-%m-%d}); settle it with"
+                    " 'recorded fact stands'")
 
     def _settlements(self) -> dict[str, str]:
         """Each settled claim's event id -> the event id of the settlement still in force."""
@@ -319,26 +327,28 @@ class Stream:
                 if isinstance(f, ClaimSettled) and f.event_id not in self._retracted}
 
     def _standing(self, event_id: str) -> Fact:
-        """The fact as it now stands: corrections and accepted claims applied."""
-        for fact in effective_events(self.facts):
+        """The fact as it now stands: corrections and accepted claims applied (with its own
+        sources, not those of its citations)."""
+        for fact in effective_events(self.facts, cited=False):
             if fact.event_id == event_id:
                 return fact
         raise UnknownEvent(f"no event {event_id!r} standing in {self.key}")
 
     def check_happened(self, fact: Fact, recorded_at: datetime) -> None:
-        """A fact must have happened when it is recorded: its period may not start after that
-        moment (the world's first time zone, UTC+14, decides). What is announced for later is
-        recorded as expected."""
-        if recorded_at.tzinfo is None:
-            recorded_at = recorded_at.replace(tzinfo=timezone.utc)
-        latest_day = (recorded_at.astimezone(timezone.utc) + timedelta(hours=14)).date()
-        if world_period(fact.occurred_on)[0] <= latest_day:
+        """A fact must have happened when it is recorded into this store: its period may not
+        start after that moment (the world's first time zone, UTC+14, decides). What is
+        announced for later is recorded as expected. An imported fact is checked against the
+        moment of the import, not its own ``recorded_at``: older versions accepted facts dated
+        after their recording, and their exports must import (nothing recorded is stranded)."""
+        if happened_by(fact, recorded_at):
             return
-        instead = (
-            f"record it as expected: tracker record step-expected --commitment-id {fact.commitment_id}"
-            f" --step ... --expected-on {fact.occurred_on} --occurred-on <when it was announced>"
-            if isinstance(fact, CommitmentEvent) else "record it once it has happened"
-        )
+        if isinstance(fact, StepExpected):  # an announcement is dated when it was made
+            instead = f"date it when it was announced; the step's date is its expected_on ({fact.expected_on})"
+        elif isinstance(fact, CommitmentEvent):
+            instead = (f"record it as expected: tracker record step-expected --commitment-id {fact.commitment_id}"
+                       f" --step ... --expected-on {fact.occurred_on} --occurred-on <when it was announced>")
+        else:
+            instead = "record it once it has happened"
         raise NotHappenedYet(
             f"{fact.event_id}: {fact.type} on {fact.occurred_on} has not happened yet"
             f" (recorded {recorded_at:%Y-%m-%d}): {instead}"
@@ -361,9 +371,7 @@ class Stream:
         self.check_registration(fact)
         now = utc_now()
         recorded_at = fact.recorded_at or now
-        # Judged against now, not an imported line's own moment: stores before 0.7 took facts
-        # dated after their recording, and their exports must still import.
-        self.check_happened(fact, max(recorded_at, now))
+        self.check_happened(fact, now)
         self.check_target(fact)
         stamped = fact.stamped(
             originator_id=self.id,
@@ -413,6 +421,15 @@ class Stream:
 
     def _snapshot_status(self) -> dict[str, Any] | None:
         return None
+
+
+def happened_by(fact: Fact, recorded_at: datetime) -> bool:
+    """Whether a fact's period starts no later than the day ``recorded_at`` is anywhere on
+    earth (the world's first time zone, UTC+14)."""
+    if recorded_at.tzinfo is None:
+        recorded_at = recorded_at.replace(tzinfo=timezone.utc)
+    latest_day = (recorded_at.astimezone(timezone.utc) + timedelta(hours=14)).date()
+    return world_period(fact.occurred_on)[0] <= latest_day
 
 
 class Commitment(Stream):

@@ -95,6 +95,7 @@ _RANKED_AS = {**{done: COMPLETED for done in DONE_STATE.values()}, NOT_IN_EFFECT
 
 _BEFORE_FORCE = {NOT_SIGNED, SIGNED, DOMESTIC, PROVISIONAL}
 _ENDABLE = {NOT_SIGNED, SIGNED, DOMESTIC, PROVISIONAL, IN_FORCE, SUSPENDED}
+_CARRYING = ("follows up", "supersedes")  # relations by which a later instrument carries another forward
 
 # Where each legal event may come from; "not signed" is allowed where a gap in what we
 # know is plausible (the signing not recorded yet).
@@ -182,21 +183,25 @@ def certainty(fact: Fact, as_of: date) -> str:
     return "possibly" if first <= as_of else "not yet"
 
 
-def effective_events(events: Iterable[Fact]) -> list[Fact]:
+def effective_events(events: Iterable[Fact], *, cited: bool = True) -> list[Fact]:
     """The facts as they now stand: corrections and accepted claims applied, retractions
-    removed, each citation's sources added to the fact it cites; then the conflicting
-    claims still open (``ClaimConflicted``), which the fold counts."""
+    removed, each citation's sources added to the fact it cites (unless ``cited`` is
+    False: each with its own sources only); then the conflicting claims still open
+    (``ClaimConflicted``), which the fold counts."""
     events = list(events)
     # A citation, claim or settlement that is retracted never happened, whenever retracted.
     withdrawn = {e.retracts for e in events if isinstance(e, EventRetracted)}
     current: dict[str, Fact] = {}
     claims: dict[str, ClaimConflicted] = {}
+    # Other sources of a fact, added last: a correction is checked against the fact's own
+    # sources, however many others report it.
+    others: dict[str, list[Source]] = {}
     annotations: set[str] = set()
     for event in events:
         if isinstance(event, (SourceCited, ClaimConflicted, ClaimSettled)):
             annotations.add(event.event_id)
             if event.event_id not in withdrawn:
-                _annotate(event, current, claims)
+                _annotate(event, current, claims, others)
         elif isinstance(event, EventCorrected):
             target = current.get(event.corrects)
             if target is None:
@@ -207,26 +212,27 @@ def effective_events(events: Iterable[Fact]) -> list[Fact]:
                 raise UnknownEvent(f"no event {event.retracts!r} to retract here")
         else:
             current[event.event_id] = event
-    return [*current.values(), *(c for c in claims.values() if c.conflicts_with in current)]
+    standing = [with_sources(fact, others[event_id]) if cited and event_id in others else fact
+                for event_id, fact in current.items()]
+    return [*standing, *(c for c in claims.values() if c.conflicts_with in current)]
 
 
 def _annotate(event: SourceCited | ClaimConflicted | ClaimSettled, current: dict[str, Fact],
-              claims: dict[str, ClaimConflicted]) -> None:
+              claims: dict[str, ClaimConflicted], cited: dict[str, list[Source]]) -> None:
     if isinstance(event, ClaimSettled):
         claim = claims.pop(event.settles, None)
         if claim is None:
             raise UnknownEvent(f"no open claim {event.settles!r} to settle here")
         if event.outcome == "claim accepted" and claim.conflicts_with in current:
             target = current[claim.conflicts_with]
-            current[claim.conflicts_with] = with_sources(apply_changes(target, claim.claims, "claim"),
-                                                         claim.sources)
+            current[claim.conflicts_with] = apply_changes(target, claim.claims, "claim")
+            cited.setdefault(claim.conflicts_with, []).extend(claim.sources)
         return
     named = event.cites if isinstance(event, SourceCited) else event.conflicts_with
-    target = current.get(named)
-    if target is None:
+    if named not in current:
         raise UnknownEvent(f"no event {named!r} here for {event.event_id!r}")
     if isinstance(event, SourceCited):
-        current[named] = with_sources(target, event.sources)
+        cited.setdefault(named, []).extend(event.sources)
     else:
         claims[event.event_id] = event
 
@@ -571,10 +577,16 @@ class Status:
                 f" (the first instrument, whose signing names none, goes by {self.commitment_id!r})"
             raise self._impossible(event, f"no instrument {missing!r} was signed by then: record its"
                                           f" signing first (DocumentSigned with instrument_id){unnamed}")
+        if this["legal_status"] in LEGAL_FINAL:
+            raise self._impossible(event, f"{event.instrument_id} was {this['legal_status']}"
+                                          f" on {this['legal_since']}")
+        if event.relation in _CARRYING and self._carries(other, this):
+            raise self._impossible(event, f"{event.other_instrument_id} already carries {event.instrument_id}"
+                                          " forward (follows it up or supersedes it)")
         this["relations"].append([event.relation, event.other_instrument_id])
         if event.relation in ("amends", "implements", "terminates"):
             this["attached"] = True
-        if event.relation in ("follows up", "supersedes"):
+        if event.relation in _CARRYING:
             other["carried_forward"] = True
         if event.relation in ("supersedes", "terminates"):
             ended = "superseded" if event.relation == "supersedes" else "terminated"
@@ -584,6 +596,21 @@ class Status:
             self._set_legal(ended, event, other)
         else:
             self._mirror()
+
+    def _carries(self, instrument: dict[str, Any], other: dict[str, Any]) -> bool:
+        """Whether ``instrument`` follows up or supersedes ``other``, directly or through others."""
+        seen, todo = set(), [instrument]
+        while todo:
+            current = todo.pop()
+            for relation, name in current["relations"]:
+                found = self._named(name)
+                if relation not in _CARRYING or found is None or name in seen:
+                    continue
+                if found is other:
+                    return True
+                seen.add(name)
+                todo.append(found)
+        return False
 
     def _set_legal(self, state: str, event: Fact, instrument: dict[str, Any] | None = None) -> None:
         instrument = instrument or self._instrument(event)

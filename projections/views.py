@@ -109,6 +109,7 @@ def as_shown(stream: Iterable[Fact]) -> list[tuple[Fact, str, str | None]]:
     sits at its corrected date), its standing, and for a correction the summary naming each
     field's old and new value (None: the fact's own summary)."""
     facts = list(stream)
+    withdrawn = {f.retracts for f in facts if isinstance(f, EventRetracted)}
     current: dict[str, Fact] = {}
     summaries: dict[int, str] = {}
     for n, fact in enumerate(facts):
@@ -119,6 +120,13 @@ def as_shown(stream: Iterable[Fact]) -> list[tuple[Fact, str, str | None]]:
                 summaries[n] = correction_summary(fact, before)
         elif not isinstance(fact, EventRetracted):
             current.setdefault(fact.event_id, fact)
+            if (isinstance(fact, ClaimSettled) and fact.outcome == "claim accepted"
+                    and fact.event_id not in withdrawn):
+                claim = current.get(fact.settles)
+                if isinstance(claim, ClaimConflicted) and claim.conflicts_with in current:
+                    # an accepted claim corrects the fact: it too sits at its corrected date
+                    contested = current[claim.conflicts_with]
+                    current[claim.conflicts_with] = apply_changes(contested, claim.claims, "claim")
     return [(fact if isinstance(fact, (EventCorrected, EventRetracted)) else current[fact.event_id], mark,
              summaries.get(n)) for n, (fact, mark) in enumerate(zip(facts, standings(facts)))]
 

@@ -87,6 +87,7 @@ def test_a_memorandum_carried_forward_by_a_binding_agreement_is_ratified_step_by
     summaries = [line.split(",")[3] for line in history.stdout.splitlines()[1:]]
     assert summaries[1:] == [
         "memorandum signed in Xian",
+        f"corrects {CENTRES}-registered: lifecycle: (none) -> reciprocal",
         f"agreement ({AGREEMENT}) signed in Astana",
         f"{AGREEMENT} follows up {CENTRES}",
         "KZ: lower chamber approved",

@@ -149,3 +149,23 @@ def test_recording_the_demo_signing_again_from_a_news_agency_is_taken_as_corrobo
     after = visa_row(demo)
     assert {k: v for k, v in after.items() if k != "sources"} == {k: v for k, v in before.items() if k != "sources"}
     assert (before["sources"], after["sources"]) == (1, 2)
+
+
+def test_importing_the_acceptance_of_a_claim_that_dates_the_signing_in_2099_is_refused_and_nothing_is_written(
+        demo, tmp_path):
+    lines = [{"type": "ClaimConflicted", "event_id": "typo-2099", "occurred_on": "2023-05-18",
+              "source": {"title": "Visa agreement signed", "kind": "news agency"}, "conflicts_with": SIGNED,
+              "claims": {"occurred_on": "2099-05-17"}},
+             {"type": "ClaimSettled", "event_id": "typo-accepted", "occurred_on": "2023-06", "source": None,
+              "settles": "typo-2099", "outcome": "claim accepted", "reason": "taken on trust"}]
+    history = tmp_path / "claims.jsonl"
+    history.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    before = run("--db", demo, "export").stdout
+    refused = run("--db", demo, "import", str(history))
+    assert refused.exit_code == 2
+    assert refused.stderr.startswith(
+        f"tracker: error: claims.jsonl:2: typo-accepted: claim 'typo-2099' cannot be accepted: it dates '{SIGNED}'"
+        " 2099-05-17, which has not happened yet (")
+    assert refused.stderr.endswith("); settle it with 'recorded fact stands'\n")
+    assert run("--db", demo, "export").stdout == before
+    assert visa_row(demo)["legal_since"] == "2023-05-17"

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 
 from events import parse_line
-from events.errors import ImpossibleTransition, InvalidInput, UnknownEvent
+from events.errors import ImpossibleTransition, InvalidInput, NotHappenedYet, UnknownEvent
 from projections import read, replay
 from projections.rebuild import rebuild
 from projections.runner import catch_up, open_views
@@ -198,3 +198,48 @@ def test_a_meetings_count_and_a_trade_figure_take_other_sources_too(tracker, tmp
         figure = db.execute("SELECT sources FROM indicators WHERE event_id = 'q1'").fetchone()[0]
     assert meeting["reported"] == "22 reported (Kazakhstan and China sign 22 documents in Xian, Akorda; +1 more)"
     assert figure.splitlines()[1] == "Visa-free travel agreed in Xian, Kazinform [news agency]"
+
+
+def test_a_claim_dating_the_signing_in_the_future_cannot_be_accepted_and_nothing_is_written(tracker):
+    signed_visa(tracker)
+    tracker.record(annotation("ClaimConflicted", "wrong-year", conflicts_with="visa-signed",
+                              occurred_on="2023-05-18", claims={"occurred_on": "2099-05-17"}, source=TENGRI))
+    with pytest.raises(NotHappenedYet) as refused:
+        tracker.record(annotation("ClaimSettled", "wrong-year-accepted", settles="wrong-year", occurred_on="2023-06",
+                                  outcome="claim accepted", reason="taken on trust"))
+    assert str(refused.value).startswith(
+        "wrong-year-accepted: claim 'wrong-year' cannot be accepted: it dates 'visa-signed' 2099-05-17, which has not"
+        " happened yet (")
+    assert str(refused.value).endswith("); settle it with 'recorded fact stands'")
+    assert [f.event_id for f in tracker.history("visa")] == ["visa-registered", "visa-signed", "wrong-year"]
+    assert tracker.status("visa").signed_on == "2023-05-17"
+
+
+def test_history_shows_a_fact_at_the_day_an_accepted_claim_gives_it_as_after_a_correction(tracker, tmp_path):
+    signed_visa(tracker)
+    board_row(tracker, tmp_path)  # the live read models hold the signing before the claim arrives
+    tracker.record(annotation("ClaimConflicted", "tengri-18-may", conflicts_with="visa-signed",
+                              occurred_on="2023-05-18", claims={"occurred_on": "2023-05-18"}, source=TENGRI))
+    tracker.record(annotation("ClaimSettled", "tengri-accepted", settles="tengri-18-may", occurred_on="2023-06",
+                              outcome="claim accepted", reason="the ministry's register says the 18th"))
+    assert board_row(tracker, tmp_path)["legal_since"] == "2023-05-18"
+    signed = history(tmp_path, "visa-signed")
+    assert (signed["occurred_on"], signed["standing"]) == (
+        "2023-05-18", "corrected by tengri-accepted (claim tengri-18-may accepted)")
+
+
+def test_a_signing_reported_by_fifty_other_sources_can_still_be_corrected_and_a_claim_on_it_accepted(
+        tracker, tmp_path):
+    signed_visa(tracker)
+    others = [{"title": f"Regional newspaper {n}", "kind": "other"} for n in range(50)]
+    tracker.record(annotation("SourceCited", "press-review", cites="visa-signed", occurred_on="2023-05-20",
+                              source=others))
+    tracker.record(annotation("EventCorrected", "spelling", corrects="visa-signed", occurred_on="2023-05-21",
+                              changes={"place": "Xi'an"}, reason="the city's usual spelling", source=AKORDA))
+    tracker.record(annotation("ClaimConflicted", "tengri-18-may", conflicts_with="visa-signed",
+                              occurred_on="2023-05-18", claims={"occurred_on": "2023-05-18"}, source=TENGRI))
+    tracker.record(annotation("ClaimSettled", "tengri-accepted", settles="tengri-18-may", occurred_on="2023-06",
+                              outcome="claim accepted", reason="the ministry's register says the 18th"))
+    row = board_row(tracker, tmp_path)
+    # the registration's source, the Akorda, fifty newspapers, Tengrinews
+    assert (row["sources"], row["legal_since"], row["last_change"]) == (53, "2023-05-18", "agreement signed in Xi'an")

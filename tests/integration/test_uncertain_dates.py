@@ -90,13 +90,15 @@ def test_a_fact_dated_after_it_is_recorded_is_refused_with_how_to_record_it_as_e
     assert [f.event_id for f in tracker.history(VISA)][-1] == "kz-ratified"
 
 
-def test_an_imported_fact_dated_after_its_own_recording_still_imports_as_older_trackers_kept_it(tracker):
+def test_an_imported_fact_is_future_only_if_it_has_not_happened_by_the_import(tracker):
+    # Older versions accepted a fact dated after it was recorded: its export must still import, as recorded.
     early = datetime(2023, 5, 1, tzinfo=timezone.utc)
     tracker.record(parse_line({**registered(VISA), "recorded_at": early.isoformat()}))
-    assert [f.event_id for f in tracker.history(VISA)] == [f"{VISA}-registered"]
-    with pytest.raises(NotHappenedYet):
-        tracker.record(parse_line({**fact("EnteredIntoForce", "in-force", occurred_on="2099-01-01").to_line(),
-                                   "recorded_at": early.isoformat()}))
+    assert [f.recorded_at for _, f in tracker.facts()] == [early]
+    with pytest.raises(NotHappenedYet, match=r"^visa-in-force: EnteredIntoForce on 2099-01-01 has not happened yet"):
+        tracker.record(parse_line({**line("EnteredIntoForce", "visa-in-force", commitment_id=VISA,
+                                          occurred_on="2099-01-01"), "recorded_at": early.isoformat()}))
+    assert len(list(tracker.facts())) == 1
 
 
 def test_meetings_and_indicators_may_not_be_dated_in_the_future_either(tracker):
@@ -137,6 +139,17 @@ def test_an_expected_step_may_be_announced_for_the_future(tracker):
                         expected_on="2099-07"))
     row = shown(tracker)
     assert (row["next_step_due"], row["overdue"]) == ("2099-07", False)
+
+
+def test_an_announcement_dated_in_the_future_is_refused_saying_to_date_it_when_made_not_to_expect_it(tracker):
+    signed_by_both(tracker)
+    with pytest.raises(NotHappenedYet) as refused:
+        tracker.record(fact("StepExpected", "eif-announced", occurred_on="2099-05-20", step="entry into force",
+                            expected_on="2099-07"))
+    assert str(refused.value).startswith("eif-announced: StepExpected on 2099-05-20 has not happened yet (recorded ")
+    assert str(refused.value).endswith(
+        "): date it when it was announced; the step's date is its expected_on (2099-07)")
+    assert [f.event_id for f in tracker.history(VISA)][-1] == "kz-ratified"
 
 
 def test_the_reports_timeline_chart_is_not_stretched_to_the_bounds_of_an_open_or_unknown_date(tracker):

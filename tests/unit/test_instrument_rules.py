@@ -109,3 +109,24 @@ def test_a_relation_to_an_instrument_not_signed_by_then_is_impossible_and_says_w
 def test_instrument_id_on_the_implementation_track_is_refused_as_bad_input():
     with pytest.raises(ValueError, match="instrument_id names an instrument's legal track"):
         on_road("Suspended", "s", "2024-01-01", track="implementation", instrument_id=PROTOCOL)
+
+
+def relation(event_id, on, this, how, other):
+    return on_road("InstrumentsRelated", event_id, on, instrument_id=this, relation=how, other_instrument_id=other)
+
+
+def test_an_instrument_cannot_carry_forward_one_that_already_carries_it_forward():
+    follows_up = relation("follows-up", "2024-07-03", PROTOCOL, "follows up", "road")
+    with pytest.raises(ImpossibleTransition, match="road supersedes astana-2024-transit-protocol on 2024-07-04 is"
+                                                   " impossible: astana-2024-transit-protocol already carries road"
+                                                   " forward"):
+        evaluate("road", history(*agreement_in_force(), protocol(), follows_up,
+                                 relation("cycle", "2024-07-04", "road", "supersedes", PROTOCOL)))
+
+
+def test_an_instrument_that_was_superseded_relates_to_no_other_later():
+    supersedes = relation("supersedes", "2024-07-03", PROTOCOL, "supersedes", "road")
+    with pytest.raises(ImpossibleTransition, match="road amends astana-2024-transit-protocol on 2024-07-04 is"
+                                                   " impossible: road was superseded on 2024-07-03$"):
+        evaluate("road", history(*agreement_in_force(), protocol(), supersedes,
+                                 relation("amends", "2024-07-04", "road", "amends", PROTOCOL)))
