@@ -345,8 +345,9 @@ class Stream:
         if isinstance(fact, StepExpected):  # an announcement is dated when it was made
             instead = f"date it when it was announced; the step's date is its expected_on ({fact.expected_on})"
         elif isinstance(fact, CommitmentEvent):
+            step = _EXPECTED_AS.get(fact.type, "implementation")
             instead = (f"record it as expected: tracker record step-expected --commitment-id {fact.commitment_id}"
-                       f" --step ... --expected-on {fact.occurred_on} --occurred-on <when it was announced>")
+                       f" --step '{step}' --expected-on {fact.occurred_on} --occurred-on <when it was announced>")
         else:
             instead = "record it once it has happened"
         raise NotHappenedYet(
@@ -430,6 +431,16 @@ def happened_by(fact: Fact, recorded_at: datetime) -> bool:
         recorded_at = recorded_at.replace(tzinfo=timezone.utc)
     latest_day = (recorded_at.astimezone(timezone.utc) + timedelta(hours=14)).date()
     return world_period(fact.occurred_on)[0] <= latest_day
+
+
+# The step a fact dated in the future would be, were it recorded as expected (StepExpected.step).
+_EXPECTED_AS = {
+    "DocumentSigned": "signing", "DomesticProcedureCompleted": "domestic procedures",
+    "DomesticProcedureStepTaken": "domestic procedures", "ProvisionallyApplied": "provisional application",
+    "EnteredIntoForce": "entry into force", "VisaExemptionEnteredIntoForce": "entry into force",
+    "UniversityBranchOpened": "opening", "FacilityOpened": "opening", "SisterCityTieEstablished": "opening",
+    "Resumed": "resumption",
+}
 
 
 class Commitment(Stream):

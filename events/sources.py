@@ -70,7 +70,7 @@ class ClaimSettled(Fact):
         raise LookupError("a settlement belongs to the stream of the claim it settles")
 
     def summary(self) -> str:
-        return f"claim {self.settles} settled: {self.outcome}"
+        return f"claim {self.settles} settled: {self.outcome} ({self.reason})"
 
 
 # What each fact that names another fact calls it; such a fact goes in its target's stream.

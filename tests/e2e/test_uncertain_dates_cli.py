@@ -49,7 +49,7 @@ def test_a_ratification_before_the_other_partys_law_and_an_entry_into_force_over
     assert "domestic procedures since ../2024-03-01 / committed; possibly: entered into force (2024-06/2024-08)" in " ".join(
         history.split())
     rows = json.loads(cli("history", VISA, "--json").stdout)
-    assert [r["occurred_on"] for r in rows] == ["2023-05-17", "2023-05-17", "../2024-03-01", "2024-03-01",
+    assert [r["occurred_on"] for r in rows] == ["2023-05-17", "2023-05-17", "2023-05-18", "../2024-03-01", "2024-03-01",
                                                "2024-06/2024-08"]
 
 
@@ -62,7 +62,7 @@ def test_a_fact_dated_in_the_future_is_refused_in_one_line_saying_how_to_record_
     assert message.startswith("tracker: error: in-force: EnteredIntoForce on 2099-01-01 has not happened yet"
                               " (recorded 20")
     assert message.endswith(": record it as expected: tracker record step-expected --commitment-id"
-                            f" {VISA} --step ... --expected-on 2099-01-01 --occurred-on <when it was announced>")
+                            f" {VISA} --step 'entry into force' --expected-on 2099-01-01 --occurred-on <when it was announced>")
     assert cli("export").stdout == before
 
 
