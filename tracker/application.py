@@ -63,6 +63,9 @@ from tracker.keys import KeyedCipher, check_key, marker
 from tracker.persistence import first_records
 
 RETRIES = 50
+# Writers that keep losing the race keep trying for this long, however many tries that takes:
+# on a busy machine eight writers on one commitment can take more than RETRIES turns.
+RETRY_FOR = 60.0
 # What a fact naming another one does to it, as an error about a missing target says.
 VERBS = {EventCorrected: "correct", EventRetracted: "retract", SourceCited: "cite",
          ClaimConflicted: "contradict", ClaimSettled: "settle"}
@@ -158,7 +161,10 @@ class Tracker(Application[UUID]):
     ) -> Recorded:
         """Record facts all together or not at all, retrying when another writer got there first."""
         facts = list(facts)
-        for attempt in range(RETRIES):
+        give_up_at = time.monotonic() + RETRY_FOR
+        attempt = 0
+        while attempt < RETRIES or time.monotonic() < give_up_at:
+            attempt += 1
             try:
                 return self._record_all(facts, progress)
             except SaveUnconfirmed as unconfirmed:
@@ -175,13 +181,13 @@ class Tracker(Application[UUID]):
                 if isinstance(error, OperationalError) and "locked" not in str(error):
                     raise StoreUnavailable(f"cannot write to the store {self.store.label}: {error};"
                                            " nothing was written") from None
-                time.sleep(random.uniform(0.005, 0.05) * min(attempt + 1, 10))
+                time.sleep(random.uniform(0.005, 0.05) * min(attempt, 10))
                 progress = None
             except BaseException:
                 self._forget_cached_streams()
                 raise
         raise ConcurrentChange(
-            f"other writers kept changing the same records; nothing was written after {RETRIES} tries"
+            f"other writers kept changing the same records; nothing was written after {attempt} tries"
         )
 
     def _record_all(self, facts: list[Fact], progress: Callable[[int], None] | None) -> Recorded:
