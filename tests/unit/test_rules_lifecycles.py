@@ -3,6 +3,8 @@
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from events import parse_line
 from events.errors import ImpossibleTransition
@@ -267,3 +269,47 @@ def test_commercial_contracts_give_the_commitment_its_value():
 def test_the_registered_value_is_kept_when_no_contract_gives_one():
     assert status(lifecycle="contract", value=usd("1000")).value == {"amount": "1000", "currency": "USD",
                                                                      "approximate": False}
+
+
+# -- properties: each side only moves on; completion needs every side ------------------------------
+
+SIDE_RANK = {"announced": 1, "committed": 2, "in implementation": 3, "milestone": 3, "opened": 4, "completed": 4}
+SIDE_NEWS = st.lists(st.tuples(st.sampled_from(["KZ", "CN"]),
+                               st.sampled_from(["opened", "announced", "committed", "in implementation",
+                                                "completed", "milestone"])), max_size=8)
+
+
+def side_fact(party, what, n):
+    on = f"2024-{1 + n:02d}-01"
+    if what == "opened":
+        return opened(party, on=on, eid=f"e{n}")
+    if what == "milestone":
+        return milestone(on=on, eid=f"e{n}", party=party)
+    return side(party, what, on=on, eid=f"e{n}")
+
+
+@settings(max_examples=80, deadline=None, derandomize=True, database=None)
+@given(SIDE_NEWS)
+def test_a_reciprocal_commitment_is_completed_only_when_every_party_has_opened_or_completed(news_of_sides):
+    facts, was_done, reached = [], set(), {}
+    for n, (party, what) in enumerate(news_of_sides):
+        if SIDE_RANK[what] < reached.get(party, 0):
+            continue  # news that lowers a side: see the strict xfail below
+        reached[party] = SIDE_RANK[what]
+        facts.append(side_fact(party, what, n))
+        try:
+            folded = status(*facts, lifecycle="reciprocal")
+        except ImpossibleTransition:
+            facts.pop()
+            continue
+        done = {c for c, p in folded.progress().items() if p.startswith(("opened", "completed"))}
+        assert was_done <= done  # a side that has opened or completed stays so
+        was_done = done
+        assert (folded.implementation_status == "completed") is (done == {"KZ", "CN"})
+
+
+@pytest.mark.xfail(strict=True, reason="known gap: a side's later, lower news replaces its progress (found by the"
+                                       " property above; changing it changes folded statuses: RULES_VERSION)")
+def test_a_side_that_has_opened_does_not_go_back_with_older_news():
+    folded = status(opened("KZ"), side("KZ", "announced", on="2024-02-01"), lifecycle="reciprocal")
+    assert folded.progress()["KZ"] == "opened 2024-01-01"
