@@ -280,3 +280,25 @@ def test_the_world_key_of_a_fact_recorded_without_a_number_counts_it_first_of_it
     assert world_key(signed("XXXX")) == ("unknown", 1, 0)
     assert world_key(signed("../2023-05")) == ("2023-05-31", 1, 0)
 
+
+
+def test_a_date_of_unknown_month_and_day_is_a_year():
+    assert world_period("2024-XX-XX") == (date(2024, 1, 1), date(2024, 12, 31), "year")
+
+
+def test_a_ratification_of_unknown_date_comes_after_the_known_ratifications():
+    facts = [signed("2023-05-17"), ratified("KZ", "2023-09-01"), ratified("CN", "XXXX"), in_force("2023-11-10")]
+    assert keyed(*facts) == ["visa-registered", "signed", "kz-ratified", "cn-ratified", "in-force"]
+
+
+def test_without_a_registration_a_fact_of_unknown_date_before_every_placed_one_comes_first():
+    facts = [in_force("2023-11-10"), signed("XXXX")]
+    assert [f.event_id for f, _ in world_order(facts)] == ["signed", "in-force"]
+
+
+def test_a_fact_that_is_no_commitments_is_recorded_once_it_has_happened():
+    from events.aggregates import Meeting
+    held = parse_line({"type": "MeetingHeld", "event_id": "held", "meeting_id": "xian", "occurred_on": "2030-05-17",
+                       "title": "State visit", "parties": [{"country": "KZ"}, {"country": "CN"}]})
+    with pytest.raises(NotHappenedYet, match="record it once it has happened$"):
+        Meeting("xian").append(held.model_copy(update={"recorded_at": at("2024-01-01T00:00:00+00:00")}))

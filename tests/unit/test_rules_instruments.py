@@ -228,3 +228,42 @@ def test_a_superseded_or_ended_instrument_is_never_current_while_another_has_not
         assert current["signed_order"] == max(i["signed_order"] for i in carrying)
     assert state.legal_status == current["legal_status"]
     assert state.instrument_id == (current["id"] or "road")
+
+
+def test_a_refusal_to_suspend_or_resume_names_the_instrument_once_there_are_several():
+    with pytest.raises(ImpossibleTransition, match=f"instrument {PROTOCOL} was signed, not in force"):
+        status(*AGREEMENT, SIGNED_PROTOCOL, road("Suspended", "s", "2024-09-01", track="legal", instrument_id=PROTOCOL))
+    with pytest.raises(ImpossibleTransition, match=f"instrument {PROTOCOL} was signed, not suspended"):
+        status(*AGREEMENT, SIGNED_PROTOCOL, road("Resumed", "r", "2024-09-01", track="legal", instrument_id=PROTOCOL))
+
+
+def test_a_repeated_entry_into_force_is_refused_without_the_hint_for_signings():
+    with pytest.raises(ImpossibleTransition) as refused:
+        status(*AGREEMENT, in_force(on="2024-01-01", eid="again"))
+    assert str(refused.value).endswith("it was already in force on 2023-11-10 (recorded fact 'in-force-None');"
+                                       " a source that reports it otherwise is a ClaimConflicted on 'in-force-None'")
+
+
+def test_an_entry_into_force_with_no_signing_recorded_leaves_the_signing_date_unknown():
+    folded = status(in_force())
+    assert (folded.legal_status, folded.signed_on, folded.instruments[0]["signed_order"]) == ("in force", None, 0)
+
+
+def test_an_instrument_nothing_has_signed_yet_has_every_field_empty():
+    folded = status(road("DomesticProcedureCompleted", "kz", "2023-06-01", party="KZ", procedure="ratification"))
+    assert folded.instruments == [{
+        "id": None, "order": 0, "type": None, "place": None, "signed_on": None, "signed_order": 0, "binding": None,
+        "rule": None, "legal_status": "domestic procedures", "legal_since": "2023-06-01", "legal_event_id": "kz",
+        "before_suspension": None, "in_force_on": None, "procedures": {"KZ": "2023-06-01"}, "steps": {},
+        "relations": [], "attached": False, "carried_forward": False}]
+
+
+def test_a_later_instrument_of_a_type_with_no_known_binding_binds_as_the_commitment_was_registered():
+    other = signing("p", on="2024-07-03", instrument="other")
+    assert status(*AGREEMENT, other).binding is True
+    assert status(*AGREEMENT, other, binding=False).binding is False
+
+
+def test_a_commitment_with_no_legal_fact_has_no_current_instrument_and_keeps_its_registered_rule():
+    folded = status(entry_into_force={"days_after_last_notification": 30})
+    assert (folded.current_instrument(), folded.days_after_last_notification) == (None, 30)

@@ -313,3 +313,20 @@ def test_a_reciprocal_commitment_is_completed_only_when_every_party_has_opened_o
 def test_a_side_that_has_opened_does_not_go_back_with_older_news():
     folded = status(opened("KZ"), side("KZ", "announced", on="2024-02-01"), lifecycle="reciprocal")
     assert folded.progress()["KZ"] == "opened 2024-01-01"
+
+
+@pytest.mark.parametrize("lifecycle", ["facility", "declaration", "plan"])
+def test_after_a_cancellation_an_opening_is_refused_whatever_the_lifecycle(lifecycle):
+    with pytest.raises(ImpossibleTransition, match="implementation was cancelled on 2024-01-01"):
+        status(news("cancelled"), opened(on="2024-02-01"), lifecycle=lifecycle)
+
+
+def test_a_plans_targets_are_ordered_by_the_first_day_they_may_be_due():
+    targets = [target("this year", "2026", eid="t1"), target("by june", "2026-06-30", eid="t2")]
+    assert status(*targets, lifecycle="plan").next_implementation_step() == ("target: this year", "2026")
+
+
+def test_commitments_it_relates_to_are_kept():
+    related = fact("CommitmentsRelated", "rel", occurred_on="2024-01-01", relation="implements",
+                   other_commitment_id="road")
+    assert status(related).related_commitments == [{"relation": "implements", "commitment_id": "road"}]

@@ -197,3 +197,27 @@ def test_a_claim_on_a_corrected_fact_is_judged_against_the_correction():
 def test_a_claim_of_a_field_the_fact_does_not_have_is_bad_input():
     with pytest.raises(InvalidInput, match="DocumentSigned has no field colour to contradict"):
         stream(signed()).append(claim(colour="red"))
+
+
+def test_two_open_claims_are_two():
+    status = evaluate("visa", history(signed(), claim(), claim(eid="other", on="2023-05-19")))
+    assert status.open_claims == 2
+
+
+def test_a_source_once_official_stays_official_whatever_kind_it_is_cited_as_later():
+    as_news = {**AKORDA, "kind": "news agency"}
+    status = evaluate("visa", history(signed(), cited(source=as_news)))
+    assert sorted(status.cited.values()) == [False, True]  # the registration's source, and the Akorda
+
+
+def test_a_fact_sourced_by_a_later_copy_is_unsourced_no_more_and_only_once():
+    unsourced = fact("DocumentSigned", "signed", occurred_on="2023-05-17", instrument="agreement", source=None)
+    status = evaluate("visa", history(unsourced, signed(eid="again"), signed(source=XINHUA, eid="third")))
+    assert (status.events, status.unsourced) == (2, 0)
+
+
+def test_citations_and_claims_say_what_they_add_in_one_line():
+    assert cited(source=[XINHUA, TENGRI]).summary() == (
+        "signed also reported by Visa exemption agreed, Xinhua [news agency]; Signed on 18 May, Tengrinews [news agency]")
+    assert claim(place="Astana", occurred_on="2023-05-18").summary() == (
+        "conflicting claim on signed: occurred_on 2023-05-18, place Astana")
