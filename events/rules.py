@@ -239,9 +239,13 @@ def _annotate(event: SourceCited | ClaimConflicted | ClaimSettled, current: dict
 
 def with_sources(fact: Fact, more: list[Source]) -> Fact:
     """The fact with these sources added to its own (each once)."""
-    sources = fact.sources
-    added = [s for s in more if s not in sources]
-    return replaced(fact, {"source": sources + added}) if added else fact
+    sources = list(fact.sources)
+    added = False
+    for source in more:
+        if source not in sources:
+            sources.append(source)
+            added = True
+    return replaced(fact, {"source": sources}) if added else fact
 
 
 class InvalidCorrection(InvalidInput):
@@ -859,8 +863,8 @@ class Status:
             unmet = [d for d in self.deliverables if d not in self.met]
             return ("deliverable: " + unmet[0], self.target_on) if unmet else (None, None)
         if lifecycle == "plan" and self.targets:
-            unmet = sorted((world_period(due)[0], due, t) for t, due in self.targets.items() if t not in self.met)
-            return ("target: " + unmet[0][2], unmet[0][1]) if unmet else (None, None)
+            due_next = sorted((world_period(due)[0], due, t) for t, due in self.targets.items() if t not in self.met)
+            return ("target: " + due_next[0][2], due_next[0][1]) if due_next else (None, None)
         if lifecycle == "contract" and impl in ("committed", "in implementation"):
             return "delivery", self.target_on
         if impl == "in implementation":
@@ -883,7 +887,7 @@ class Status:
 
 
 def _side_done(progress: str | None) -> bool:
-    return bool(progress) and progress.startswith(("opened", COMPLETED))
+    return progress is not None and progress.startswith(("opened", COMPLETED))
 
 
 def _new_instrument(name: str | None, order: int) -> dict[str, Any]:

@@ -348,7 +348,10 @@ class Batch:
         if isinstance(fact, ANNOTATIONS) or self._has_claims(stream):
             self._reshow(stream)
         else:
-            target, mark = amendment(fact)  # the first fact of that id in the stream takes it (see views.standings)
+            amended = amendment(fact)  # the first fact of that id in the stream takes it (see views.standings)
+            if amended is None:
+                return
+            target, mark = amended
             row = self.db.execute(
                 f"SELECT {', '.join(TIMELINE_ORDER)} FROM timeline WHERE event_id = ? AND stream = ? AND type NOT IN"
                 " ('EventCorrected', 'EventRetracted') ORDER BY position LIMIT 1",

@@ -97,9 +97,9 @@ def standings(stream: Iterable[Fact]) -> list[str]:
         elif amended[0] in first:
             marks[first[amended[0]]] = amended[1]
     for claim, contested in open_claims.items():
-        n = first.get(contested)
-        if n is not None and not marks[n].startswith("retracted"):
-            marks[n] = f"contested by {claim}" if marks[n] == STANDING else f"{marks[n]}; contested by {claim}"
+        at = first.get(contested)
+        if at is not None and not marks[at].startswith("retracted"):
+            marks[at] = f"contested by {claim}" if marks[at] == STANDING else f"{marks[at]}; contested by {claim}"
     return marks
 
 
