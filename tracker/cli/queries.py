@@ -231,6 +231,21 @@ def replayed_facts(ctx: typer.Context, day: date | None, moment: datetime | None
     return (fact for _, fact in tracker_app.facts())
 
 
+def live_or_replayed(ctx: typer.Context, day: date | None, moment: datetime | None, listing: str,
+                     *args: Any) -> list[dict[str, Any]]:
+    """A listing's rows: read from the live read models (``projections.read.<listing>``), or,
+    with --as-of or --known-at, replayed from the facts by its twin of the same name
+    (``projections.replay.<listing>``)."""
+    if day is None and moment is None:
+        from projections import read
+
+        with reading_views(ctx) as db:
+            return getattr(read, listing)(db, *args)
+    from projections import replay
+
+    return getattr(replay, listing)(replayed_facts(ctx, day, moment), *args, as_of=day, known_at=moment)
+
+
 def as_asked(title: str, day: date | None, moment: datetime | None) -> str:
     return title + (f" as of {day}" if day else "") + (f" as known at {moment.isoformat()}" if moment else "")
 
@@ -248,15 +263,7 @@ def parties(
     counts as things then stood, replayed from the facts."""
     day, moment = parse_as_of(as_of), parse_known_at(known_at)
     today = day or date.today()
-    if day is None and moment is None:
-        from projections import read
-
-        with reading_views(ctx) as db:
-            rows = read.parties(db, today)
-    else:
-        from projections import replay
-
-        rows = replay.parties(replayed_facts(ctx, day, moment), today, as_of=day, known_at=moment)
+    rows = live_or_replayed(ctx, day, moment, "parties", today)
     emit(rows, ["country", "institution", "commitments", "signed", "in_force", "completed", "overdue"],
          fmt, title=as_asked("Parties", day, moment))
 
@@ -272,15 +279,7 @@ def meetings(
     """Per meeting: documents reported signed (each count with its source) and how many
     of them are identified in the tracker. With --as-of or --known-at, as things then stood."""
     day, moment = parse_as_of(as_of), parse_known_at(known_at)
-    if day is None and moment is None:
-        from projections import read
-
-        with reading_views(ctx) as db:
-            rows = read.meetings(db)
-    else:
-        from projections import replay
-
-        rows = replay.meetings(replayed_facts(ctx, day, moment), as_of=day, known_at=moment)
+    rows = live_or_replayed(ctx, day, moment, "meetings")
     columns = ["meeting_id", "title", "occurred_on", "summary", "reported", "unnamed", "contracts_worth"]
     emit(rows, columns + ["place", "identified"], fmt, table_columns=columns, title=as_asked("Meetings", day, moment))
 
@@ -296,15 +295,7 @@ def indicators(
     """Trade indicators over time, each figure with its source. With --as-of or --known-at,
     the figures reported by then."""
     day, moment = parse_as_of(as_of), parse_known_at(known_at)
-    if day is None and moment is None:
-        from projections import read
-
-        with reading_views(ctx) as db:
-            rows = read.indicators(db)
-    else:
-        from projections import replay
-
-        rows = replay.indicators(replayed_facts(ctx, day, moment), as_of=day, known_at=moment)
+    rows = live_or_replayed(ctx, day, moment, "indicators")
     columns = ["period", "reporter", "partner", "flow", "value", "currency", "change_pct", "source_title"]
     emit(rows, columns + ["source_publisher", "occurred_on", "event_id"], fmt, table_columns=columns,
          title=as_asked("Trade indicators", day, moment))
