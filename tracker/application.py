@@ -5,10 +5,10 @@ from __future__ import annotations
 import random
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import cast
+from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.application import (
@@ -16,13 +16,13 @@ from eventsourcing.application import (
     Application,
     ProcessingEvent,
 )
-from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import (
     InterfaceError,
     OperationalError,
     PersistenceError,
     RecordConflictError,
     Recording,
+    StoredEvent,
 )
 from eventsourcing.utils import Environment
 
@@ -197,7 +197,7 @@ class Tracker(Application[UUID]):
         for stream in touched:
             stream.settle()
         if touched:
-            self._wait_for_other_writers()
+            self.wait_for_other_writers()
         self._save_all(touched, order, result)
         if progress:
             progress(len(facts))
@@ -209,13 +209,13 @@ class Tracker(Application[UUID]):
         the place of each fact added among those added (by event id)."""
         streams: dict[str, Stream] = {}
         fresh_store = self.recorder.max_notification_id() is None
-        claims = {} if fresh_store else self._claims(facts)
+        claims = {} if fresh_store else self.claims(facts)
         located: dict[str, str] = {}
         for n, fact in enumerate(facts, 1):
             key = self._stream_key(fact, located, claims)
             stream = streams.get(key)
             if stream is None:
-                stream = streams[key] = self._load_or_start(key, fact, fresh_store)
+                stream = streams[key] = self.load_or_start(key, fact, fresh_store)
             elsewhere = located.get(fact.event_id)
             if elsewhere is not None and elsewhere != key:
                 raise DuplicateEventId(f"event id {fact.event_id!r} is used twice: in {elsewhere} and {key}")
@@ -244,7 +244,7 @@ class Tracker(Application[UUID]):
         events = [event for stream in touched for event in stream.collect_events()]
         events.sort(key=lambda event: (order[event.event_id or ""], isinstance(event, EventIdClaimed)))
         try:
-            recordings = self.save(*cast("list[DomainEventProtocol[UUID]]", events))
+            recordings = self.save(*events)
         except (OperationalError, InterfaceError) as error:
             if not self.store.is_postgres or "lock timeout" in str(error):
                 raise  # SQLite commits all or nothing, and a lock is taken before any write
@@ -263,7 +263,64 @@ class Tracker(Application[UUID]):
                     pass  # the facts are saved: a snapshot only saves reading them, and a later write makes it
             stream.mark_saved()
 
-    def _wait_for_other_writers(self) -> None:
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """eventsourcing's ``save``; given facts and claims only, it skips asking of each object
+        whether it is an event or an aggregate: runtime protocol checks that took a fifth of
+        a large import."""
+        if kwargs or not all(isinstance(o, (Fact, EventIdClaimed)) for o in objs):
+            return super().save(*objs, **kwargs)
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        processing_event.events = list(objs)
+        recordings = self._record(processing_event)
+        self._notify(recordings)
+        return recordings
+
+    def write_records(self, batches: Iterable[Sequence[StoredEvent]], checked_at: int | None,
+                      last_claim: UUID) -> bool:
+        """Write records made from facts checked against the store as it was at position
+        ``checked_at``, in one transaction (see tracker.bulk), waiting for other writers first.
+        False, writing nothing, when the store has moved since. ``last_claim``: the id of the
+        last record, looked for when the connection breaks during the write (SaveOutcomeUnknown
+        when it cannot be known whether the write was committed)."""
+        self.wait_for_other_writers()
+        try:
+            with self.recorder.writing() as write:  # type: ignore[attr-defined]
+                if self.recorder.max_notification_id() != checked_at:
+                    self._forget_cached_streams()  # they took facts checked against the store as it was
+                    return False
+                for batch in batches:
+                    write(batch)
+                if not self._key_marked and not check_key(self, self.store.key_variable):
+                    write([self.mapper.to_stored_event(marker(self.cipher))])
+        except (OperationalError, InterfaceError, sqlite3.OperationalError) as error:
+            self._forget_cached_streams()
+            if "lock" in str(error) and ("timeout" in str(error) or "locked" in str(error)):
+                raise StoreUnavailable(f"another process kept the store {self.store.label} locked;"
+                                       " nothing was written (try again when it is done)") from None
+            if self.store.is_postgres:
+                landed = self._landed_record(last_claim)
+                if landed is None:
+                    reason = (str(error).splitlines() or ["connection lost"])[0]
+                    raise SaveOutcomeUnknown(f"lost the store {self.store.label} while saving ({reason})") from None
+                if landed:
+                    self._key_marked = True
+                    return True
+            raise StoreUnavailable(f"cannot write to the store {self.store.label}: {error};"
+                                   " nothing was written") from None
+        except BaseException:
+            self._forget_cached_streams()
+            raise
+        self._key_marked = True
+        return True
+
+    def _landed_record(self, originator_id: UUID) -> bool | None:
+        """Whether the record of this id is in the store; None when the store cannot be asked."""
+        try:
+            return bool(first_records(self.recorder, [originator_id]))
+        except PersistenceError:
+            return None
+
+    def wait_for_other_writers(self) -> None:
         """Wait, saying so after a second, while another process writes to the store."""
         from tracker.config import POSTGRES_LOCK_TIMEOUT, SQLITE_LOCK_TIMEOUT
         from tracker.locks import wait_for_postgres_writer, wait_for_sqlite_writer
@@ -277,7 +334,7 @@ class Tracker(Application[UUID]):
         """Whether a save whose connection broke was committed, found by looking for the
         claims of its event ids; None when the store cannot be asked."""
         try:
-            claims = self._claims([fact for fact, _ in unconfirmed.added])
+            claims = self.claims([fact for fact, _ in unconfirmed.added])
         except PersistenceError:
             return None
         found = [claims.get(fact.event_id) for fact, _ in unconfirmed.added]
@@ -312,20 +369,24 @@ class Tracker(Application[UUID]):
             raise UnknownEvent(f"no recorded event {target!r} to {VERBS[type(fact)]}")
         return claim.stream
 
-    def _claims(self, facts: list[Fact]) -> dict[str, EventIdClaimed]:
+    def claims(self, facts: list[Fact]) -> dict[str, EventIdClaimed]:
         """The claims already recorded on these facts' event ids, and on those they name
         (correct, retract, cite, contradict, settle), by event id."""
         wanted = {f.event_id for f in facts}
         wanted |= {target for target in map(target_of, facts) if target is not None}
-        records = first_records(self.recorder, map(claim_id, wanted))
+        return self.claims_on(wanted)
+
+    def claims_on(self, event_ids: Iterable[str]) -> dict[str, EventIdClaimed]:
+        """The claims recorded on these event ids, by event id."""
+        records = first_records(self.recorder, map(claim_id, event_ids))
         claims = (self.mapper.to_domain_event(r) for r in records)
         return {c.event_id: c for c in claims if isinstance(c, EventIdClaimed) and c.event_id is not None}
 
-    def _load_or_start(self, key: str, fact: Fact, fresh_store: bool) -> Stream:
+    def load_or_start(self, key: str, fact: Fact, fresh_store: bool) -> Stream:
         """The stream, read from the store, or a new one when ``fact`` can open it."""
         try:
             if fresh_store:  # nothing to read (two queries and a not-found, 0.3 ms a stream)
-                raise self._missing(key)
+                raise self.missing(key)
             return self.stream(key)
         except (UnknownCommitment, UnknownMeeting, UnknownEvent):
             new = Stream.for_key(key)
@@ -341,7 +402,7 @@ class Tracker(Application[UUID]):
             stream: Stream = self.repository.get(  # type: ignore[type-var]  # a snapshot, then facts
                 stream_id(key), projector_func=project_stream)
         except AggregateNotFoundError:
-            raise self._missing(key) from None
+            raise self.missing(key) from None
         return stream
 
     def commitment(self, commitment_id: str) -> Commitment:
@@ -355,7 +416,7 @@ class Tracker(Application[UUID]):
         return meeting
 
     @staticmethod
-    def _missing(key: str) -> TrackerError:
+    def missing(key: str) -> TrackerError:
         kind, name = key.split(":", 1)
         if kind == "commitment":
             return UnknownCommitment(f"no commitment {name!r} (see 'tracker status')")

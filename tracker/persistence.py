@@ -14,7 +14,8 @@ datastore's ``transaction()`` (SQLite) or ``schema`` and ``get_connection()`` (P
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
@@ -123,6 +124,26 @@ class SQLiteStoreRecorder(SQLiteApplicationRecorder):
         # This transaction holds the write lock, and SQLite gives each new row the largest
         # rowid plus one: the records just written are the last len(stored_events) rowids.
         return list(range(last - len(stored_events) + 1, last + 1))
+
+    @contextmanager
+    def writing(self) -> Iterator[Callable[[Sequence[StoredEvent]], None]]:
+        """One write transaction held open: the write lock taken now (waiting up to the
+        store's lock timeout), each call of what it gives inserting records, all of them
+        committed at the end, or none if anything fails before. Reads meanwhile go through
+        other connections and see the store as it was: nothing else can change it."""
+        with self.datastore.get_connection(commit=True) as conn:
+            cursor = conn.cursor()
+            cursor.execute("BEGIN IMMEDIATE")
+
+            def write(stored_events: Sequence[StoredEvent]) -> None:
+                self._insert_events(cursor, stored_events)
+
+            try:
+                yield write
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
 
 
 class SQLiteFactory(LibrarySQLiteFactory):

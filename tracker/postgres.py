@@ -12,7 +12,8 @@ tests/test_library_internals.py): the recorder's ``_insert_events``, ``_lock_tab
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
@@ -77,6 +78,25 @@ class PostgresStoreRecorder(PostgresApplicationRecorder):
                     ))
                     notification_ids += [row["notification_id"] for row in curs.fetchall()]
         return notification_ids
+
+    @contextmanager
+    def writing(self) -> Iterator[Callable[[Sequence[StoredEvent]], None]]:
+        """One write transaction held open: the events table locked now (waiting up to the
+        lock timeout), each call of what it gives inserting records, all committed at the
+        end or none. Reads meanwhile go through other connections; nothing else can write."""
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            self._lock_table(curs)
+
+            def write(stored_events: Sequence[StoredEvent]) -> None:
+                for run in bounded(stored_events):
+                    curs.execute(self.insert_events_statement, (
+                        [self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
+                         for e in run],
+                    ))
+                    curs.fetchall()
+
+            yield write
+            self._notify_channel(curs)
 
     def _create_table(self, curs: Any) -> None:
         # Creating its index again would wait for a writer holding the table: the command

@@ -337,9 +337,26 @@ def kill_after_save(monkeypatch, server: Server, saves_before_kill: int, *, afte
     monkeypatch.setattr(Tracker, "save", save_then_kill)
 
 
+def kill_after_import_writes(monkeypatch, server: Server, *, after: bool) -> None:
+    """Kill the server right after (or right before) an import's one write transaction."""
+    from tracker.application import Tracker
+
+    write_records = Tracker.write_records
+
+    def write_then_kill(self, *args, **kwargs):
+        if not after:
+            server.kill()
+        done = write_records(self, *args, **kwargs)
+        if after:
+            server.kill()
+        return done
+
+    monkeypatch.setattr(Tracker, "write_records", write_then_kill)
+
+
 def test_a_server_killed_right_after_an_import_commits_is_told_as_recorded(server, tmp_path, monkeypatch):
     lines = history(tmp_path / "h.jsonl", 4999)
-    kill_after_save(monkeypatch, server, 1, after=True)
+    kill_after_import_writes(monkeypatch, server, after=True)
     started = time.monotonic()
     result = run("--db", server.url, "--views", str(tmp_path / "views.db"), "import", str(lines))
     took = time.monotonic() - started

@@ -159,6 +159,10 @@ def bulk_work() -> Iterator[None]:
             gc.enable()
 
 
+# Facts recorded at once from which the read models may be built again rather than caught up.
+REBUILD_FROM = 10_000
+
+
 def progress_bar(total: int, label: str) -> Any:
     """A rich progress bar on stderr, shown only for long jobs on a terminal."""
     from rich.console import Console
@@ -176,8 +180,13 @@ def progress_bar(total: int, label: str) -> Any:
     )
 
 
-def catch_up_views(ctx: typer.Context, app: Tracker | None = None, recorded: Any = None) -> Path:
-    """Bring the read models up to the store's latest event and return their file."""
+def catch_up_views(ctx: typer.Context, app: Tracker | None = None, recorded: Any = None,
+                   added: int = 0) -> Path:
+    """Bring the read models up to the store's latest event and return their file.
+
+    ``added``: how many facts were just recorded. When they are many beside what the read
+    models hold (or they hold nothing), the read models are built again from the streams,
+    each folded once, instead: catching up folds a commitment again for each page of facts."""
     from projections.read import views_position
     from projections.rebuild import caught_up
     from tracker.config import SQLITE_LOCK_TIMEOUT
@@ -186,20 +195,28 @@ def catch_up_views(ctx: typer.Context, app: Tracker | None = None, recorded: Any
     s = store(ctx)
     app = app or open_tracker(ctx)
     seen = views_position(s.views)
-    if seen is not None and seen[0] < (app.recorder.max_notification_id() or 0):
+    last = app.recorder.max_notification_id() or 0
+    if seen is not None and seen[0] < last:
         wait_for_sqlite_writer(s.views, "the read models", SQLITE_LOCK_TIMEOUT)
-    caught_up(app, s.views, say, known=recorded)
+    # Catching up costs about four times what building does, a fact: build when the new facts
+    # are a quarter of the store or more.
+    if added >= REBUILD_FROM and (seen is None or 4 * (last - seen[0]) >= last):
+        from projections.rebuild import rebuild
+
+        rebuild(app, s.views, notice=say)
+    else:
+        caught_up(app, s.views, say, known=recorded)
     return s.views
 
 
-def catch_up_after_recording(ctx: typer.Context, app: Tracker, recorded: Any) -> bool:
+def catch_up_after_recording(ctx: typer.Context, app: Tracker, recorded: Any, added: int = 0) -> bool:
     """Catch the read models up with facts just recorded. The facts are in the store whatever
     happens here, so a failure is a warning, not an error: the next command that reads the
     read models catches them up. Returns whether they caught up."""
     import os
 
     try:
-        catch_up_views(ctx, app, recorded)
+        catch_up_views(ctx, app, recorded, added)
     except Exception as error:  # noqa: BLE001 - whatever it is, the record stands
         if os.environ.get("TRACKER_DEBUG"):
             raise

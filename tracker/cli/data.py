@@ -79,6 +79,7 @@ def record_in_chunks(ctx: typer.Context, handle: TextIO, name: str, size: int) -
     from itertools import islice
 
     from events.errors import SaveOutcomeUnknown, StoreUnavailable, TrackerError
+    from tracker.bulk import line_named
 
     total = unsourced = 0
     for _, fact in parsed_lines(handle, name):  # a bad line stops it before any write
@@ -96,7 +97,7 @@ def record_in_chunks(ctx: typer.Context, handle: TextIO, name: str, size: int) -
                 result = app_.record_many([fact for _, fact in chunk])
             except TrackerError as error:
                 kept = f"lines 1 to {recorded_to} are recorded" if recorded_to else "nothing was recorded"
-                line = line_refused(error, chunk)
+                line = line_named(error, chunk)
                 lines_ = f"lines {chunk[0][0]} to {chunk[-1][0]}" if line is None else f"line {line}"
                 if isinstance(error, SaveOutcomeUnknown):
                     error.args = (f"{name}: {lines_} may or may not be recorded: {error.cause}; {kept};"
@@ -116,18 +117,43 @@ def record_in_chunks(ctx: typer.Context, handle: TextIO, name: str, size: int) -
     return added, unchanged
 
 
-def line_refused(error: Exception, numbered: list[tuple[int, Fact]]) -> int | None:
-    """The line of the fact an error refuses: the one it names by event id, else the first
-    that names the commitment, meeting or event it says is missing."""
-    message = str(error)
-    for number, fact in numbered:
-        if message.startswith(f"{fact.event_id}:"):
-            return number
-    for number, fact in numbered:
-        named = (getattr(fact, field, None) for field in ("commitment_id", "meeting_id", "corrects", "retracts"))
-        if any(name and repr(name) in message for name in named):
-            return number
-    return None
+def import_streamed(ctx: typer.Context, handle: TextIO, name: str) -> tuple[int, int]:
+    """Import every line all or nothing, holding on disk what a line-at-a-time read does not
+    need (tracker.bulk); returns how many events were added and how many were recorded already."""
+    from tracker.bulk import import_lines
+
+    counted = {"lines": 0, "unsourced": 0}
+
+    def counting(lines: Iterator[tuple[int, Fact]]) -> Iterator[tuple[int, Fact]]:
+        for line in lines:
+            counted["lines"] += 1
+            counted["unsourced"] += line[1].source is None
+            yield line
+
+    opened: list[Any] = []
+
+    def open_app() -> Any:  # once every line is read: a bad line leaves the store's files alone
+        if not opened:
+            opened.append(open_tracker(ctx))
+        return opened[0]
+
+    with progress_bar(5000, "importing") as bar:
+        task = bar.add_task("importing", total=None)
+
+        def progress(done: int, total: int | None) -> None:
+            bar.update(task, completed=done, total=total)
+
+        try:
+            result = import_lines(open_app, counting(parsed_lines(handle, name)), progress)
+        except TrackerError as error:
+            line = getattr(error, "line", None)
+            if line is not None:
+                error.args = (f"{name}:{line}: {error}",)
+            raise
+    warn_unsourced(counted["unsourced"], counted["lines"])
+    if result.added:
+        catch_up_after_recording(ctx, open_app(), None, result.added)
+    return result.added, result.unchanged
 
 
 def warn_unsourced(unsourced: int, total: int) -> None:
@@ -140,20 +166,21 @@ def warn_unsourced(unsourced: int, total: int) -> None:
 
 
 @app.command("import", epilog="Examples:\n\n  tracker import history.jsonl\n\n  cat new.jsonl | tracker import -"
-             "\n\n  tracker import --chunk 100000 million-events.jsonl")
+             "\n\n  tracker import million-events.jsonl\n\n  tracker import --chunk 100000 million-events.jsonl")
 def import_(
     ctx: typer.Context,
     file: Annotated[str, typer.Argument(help="JSON Lines file, one event per line ('-' for stdin).")],
     chunk: Annotated[int | None, typer.Option(
         "--chunk", min=1, metavar="N", show_default=False,
         help="Record N events at a time, each N all or nothing, as if the file came in files of N"
-        " events: memory holds one chunk and the commitments it touches, not the whole file. Every"
-        " line is checked first; a fact refused midway leaves the chunks before its own recorded:"
-        " fix it and import the file again (what is recorded is skipped).")] = None,
+        " events (without it, the whole file is one transaction; memory holds one commitment at a"
+        " time either way). Every line is checked first; a fact refused midway leaves the chunks"
+        " before its own recorded: fix it and import the file again (what is recorded is skipped).")] = None,
 ) -> None:
     """Import a JSON Lines history, all or nothing, recorded in the file's order. Events
     already recorded with the same id and content are skipped, so importing twice changes
-    nothing. Lines written by an older tracker are upcast: a line's "class_version" says the
+    nothing. A file of any size: its lines wait in a temporary file while each commitment is
+    checked with all of its own, so memory holds one commitment at a time, not the file. Lines written by an older tracker are upcast: a line's "class_version" says the
     version of its event type it was written at (absent: the versions of 0.6, as exports of
     0.5 and 0.6 and hand-written lines are)."""
     import tempfile
@@ -172,17 +199,7 @@ def import_(
                     raise InvalidInput(f"no file {file!r}")
                 name, handle = path.name, opened.enter_context(path.open(encoding="utf-8"))
             if chunk is None:
-                numbered = list(parsed_lines(handle, name))
-                facts = [fact for _, fact in numbered]
-                try:
-                    result = record_all(ctx, facts, "importing")
-                except TrackerError as error:
-                    line = line_refused(error, numbered)
-                    if line is not None:
-                        error.args = (f"{name}:{line}: {error}",)
-                    raise
-                warn_unsourced(sum(1 for fact in facts if fact.source is None), len(facts))
-                added, unchanged = result.added, result.unchanged
+                added, unchanged = import_streamed(ctx, handle, name)
             else:
                 added, unchanged = record_in_chunks(ctx, handle, name, chunk)
         except UnicodeDecodeError:
