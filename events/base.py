@@ -17,6 +17,7 @@ from pydantic import (
     StringConstraints,
 )
 from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import to_jsonable_python
 
 from events.countries import ISO_3166_ALPHA2
 from events.fast_models import keep_line, kept_line, replaced, stored_reader, trusted  # noqa: F401 - were here first; still importable
@@ -290,8 +291,16 @@ class Fact(Value):
         """A copy placed in its stream (``originator_id``, ``originator_version``, ``seal``,
         ``recorded_at``): values of the types the fields hold, set by the tracker itself.
 
-        What ``model_copy(update=...)`` does, without its generic copying."""
-        return replaced(self, envelope)
+        What ``model_copy(update=...)`` does, without its generic copying. The line already
+        made is kept: the envelope is not in it, and ``recorded_at`` goes last, as in ``to_line``."""
+        made = replaced(self, envelope)
+        line = kept_line(self)
+        at = envelope.get("recorded_at", self.recorded_at)
+        if line is not None and at == self.recorded_at:
+            keep_line(made, line)
+        elif line is not None and self.recorded_at is None:
+            keep_line(made, {**line, "recorded_at": to_jsonable_python(at)})
+        return made
 
     def remember_line(self, stored: dict[str, Any]) -> None:
         """Keep as this fact's line the stored fields it was just validated from: the values
