@@ -207,13 +207,15 @@ class Bench:
 
     def import_in_chunks(self, store: Path, history: Path) -> None:
         with history.open(encoding="utf-8") as lines:
-                while chunk := list(itertools.islice(lines, self.o.chunk)):
-                    part = self.dir / "chunk.jsonl"
-                    part.write_text("".join(chunk), encoding="utf-8")
-                    run(tracker(store, "import", str(part)))
+            while chunk := list(itertools.islice(lines, self.o.chunk)):
+                part = self.dir / "chunk.jsonl"
+                part.write_text("".join(chunk), encoding="utf-8")
+                run(tracker(store, "import", str(part)))
 
     def copy_store(self, store: Path, name: str) -> Path:
         target = self.dir / f"{name}.db"
+        for leftover in self.dir.glob(f"{name}.*"):  # a log left beside a copied file would be replayed into it
+            leftover.unlink()
         for suffix in ("", ".views"):
             source = store.with_name(store.stem + suffix + ".db")
             shutil.copy(source, target.with_name(target.stem + suffix + ".db"))
@@ -248,7 +250,7 @@ class Bench:
         self.row("tracker rebuild (every read model)", f"{n:,} events", statistics.median(ours),
                  statistics.median(theirs), "decode + one upsert each, one transaction", target, runs=runs,
                  moonshot=1.5, figures={"runs_ratios": ratios}, note=f"worst run {max(ratios):.2f}",
-                 also={f"every one of {runs} consecutive runs ≤ {target}": max(ratios) <= target})
+                 also={f"every one of {runs} consecutive runs <= {target}": max(ratios) <= target})
 
     def catch_up(self) -> None:
         import orjson
@@ -347,14 +349,14 @@ class Bench:
             history, store = self.history(events), self.dir / f"import-memory-{events}.db"
             peaks = []
             for _ in range(runs):
-                for leftover in self.dir.glob(f"{store.stem}*"):
+                for leftover in self.dir.glob(f"{store.stem}.*"):
                     leftover.unlink()
                 try:
                     peaks.append(peak_memory(tracker(store, "import", str(history))))
                 except StepFailed as failure:
                     failures.append(f"import of {events:,} events: {failure.reason}")
                     peaks.append(failure.peak_kib)
-            for leftover in self.dir.glob(f"{store.stem}*"):
+            for leftover in self.dir.glob(f"{store.stem}.*"):
                 leftover.unlink()
             return statistics.median(peaks) / 1024
 
