@@ -192,9 +192,8 @@ class Bench:
     def loaded_store(self, events: int, commitments: int | None = None, clean: bool = False) -> Path:
         """A store with ``events`` imported and its read models caught up.
 
-        Imported as news arrives, in files of at most ``--chunk`` events (0: the whole file in
-        one import): an import that holds its whole file in memory (about 6 KB an event) holds
-        too much at a million."""
+        Imported in one go (an import holds one commitment at a time in memory), or as news
+        arrives, in files of at most ``--chunk`` events."""
         store = self.dir / f"store-{events}-{commitments}-{clean}.db"
         if not store.exists():
             history = self.history(events, commitments, clean)
@@ -431,7 +430,7 @@ def main() -> None:
     parser.add_argument("--long", type=int, default=10_000, help="events on the long commitment")
     parser.add_argument("--new-events", type=int, default=1_000, help="events to catch up on")
     parser.add_argument("--runs", type=int, default=5, help="runs per workload (the median is kept)")
-    parser.add_argument("--chunk", type=int, default=100_000,
+    parser.add_argument("--chunk", type=int, default=0,
                         help="largest import when making the stores the other workloads read (0: whole file)")
     parser.add_argument("--smoke", action="store_true", help="a small, quick run (CI)")
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "latest.json")
