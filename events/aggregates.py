@@ -478,7 +478,7 @@ class Commitment(Stream):
         if self._lines is not None:
             restored = [restore_stored_line(self.id, line) for line in self._lines]
             self._lines = None
-            self._facts[:0] = restored
+            self._facts = restored + self._facts
             self._by_event_id.update((f.event_id, f) for f in restored)
         return self._facts
 
