@@ -47,6 +47,7 @@ from events.errors import (
     NotHappenedYet,
     UnknownEvent,
 )
+from events.fast_models import keep_line, stored_reader
 from events.rules import Status, apply_changes, effective_events, evaluate, folds_on, world_key
 from events.rules_version import RULES_VERSION
 
@@ -470,6 +471,18 @@ class Commitment(Stream):
                    status=status)
 
     @property
+    def facts(self) -> list[Fact]:
+        """Every fact, in recording order. A snapshot's lines are restored as the store's own
+        facts are read, without validating them again (``restore_stored_line``): a fact
+        learnt out of world order folds them all."""
+        if self._lines is not None:
+            restored = [restore_stored_line(self.id, line) for line in self._lines]
+            self._lines = None
+            self._facts = restored + self._facts
+            self._by_event_id.update((f.event_id, f) for f in restored)
+        return self._facts
+
+    @property
     def settled(self) -> bool:
         return self._status is not None and self._checked == len(self)
 
@@ -545,6 +558,27 @@ def restore_line(originator_id: UUID, line: dict[str, Any]) -> Fact:
     version, sealed = line.pop("v"), line.pop("seal", None)
     upcast(event_class(line["type"]), line)
     return parse_line(line).stamped(originator_id=originator_id, originator_version=version, seal=sealed)
+
+
+# What a snapshot line holds besides its fact's JSON line (``snapshot_line``).
+_SNAPSHOT_ONLY = frozenset({"v", "seal", "class_version"})
+
+
+def restore_stored_line(originator_id: UUID, line: dict[str, Any]) -> Fact:
+    """A fact back from its snapshot line as the store's mapper reads a stored fact: trusted,
+    with its JSON line kept, when written at its class's current version; else as
+    ``restore_line`` does (upcast, then validated)."""
+    cls = event_class(line["type"])
+    read = stored_reader(cls) if line.get("class_version", 1) == cls.class_version else None
+    if read is not None:
+        kept = {k: v for k, v in line.items() if k not in _SNAPSHOT_ONLY}
+        state = {**kept, "originator_id": originator_id, "originator_version": line["v"], "seal": line.get("seal")}
+        del state["type"]
+        fact = read(state)
+        if fact is not None:
+            keep_line(fact, kept)
+            return fact
+    return restore_line(originator_id, line)
 
 
 def project_stream(stream: Stream | None, events: Iterable[Fact | StreamSnapshot]) -> Stream | None:

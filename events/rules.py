@@ -92,6 +92,9 @@ DONE_STATE = {"regime": IN_EFFECT, "facility": OPERATING, "tie": ACTIVE}
 OPENINGS = (UniversityBranchOpened, FacilityOpened, SisterCityTieEstablished)
 NOT_IN_EFFECT = "not in effect"  # a regime whose instrument is suspended or has ended
 _RANKED_AS = {**{done: COMPLETED for done in DONE_STATE.values()}, NOT_IN_EFFECT: "committed"}
+# Each implementation state's place in IMPLEMENTATION_ORDER (``Status._rank``), looked up once per fact.
+_RANKS = {state: IMPLEMENTATION_ORDER.index(_RANKED_AS.get(state, state))
+          for state in [*IMPLEMENTATION_ORDER, *_RANKED_AS]}
 
 _BEFORE_FORCE = {NOT_SIGNED, SIGNED, DOMESTIC, PROVISIONAL}
 _ENDABLE = {NOT_SIGNED, SIGNED, DOMESTIC, PROVISIONAL, IN_FORCE, SUSPENDED}
@@ -666,7 +669,8 @@ class Status:
         return list(dict.fromkeys(p["country"] for p in self.parties))
 
     def _rank(self, state: str) -> int:
-        return IMPLEMENTATION_ORDER.index(_RANKED_AS.get(state, state))
+        rank = _RANKS.get(state)
+        return IMPLEMENTATION_ORDER.index(state) if rank is None else rank  # else: ValueError, as ever
 
     def _raise_implementation(self, to: str, event: Fact, *, strict: bool) -> None:
         state = self.implementation_status
@@ -929,14 +933,28 @@ NOT_WHAT_IT_SAYS = frozenset({"event_id", "source", "note", "recorded_at"})
 
 def what_it_says(event: Fact) -> str:
     """A short digest of what a fact says (type, date and fields; not its id, sources or note)."""
-    said = {k: v for k, v in event.to_line().items() if k not in NOT_WHAT_IT_SAYS}
+    said = event.to_line().copy()  # the line is shared: a copy to take fields out of
+    for name in NOT_WHAT_IT_SAYS:
+        said.pop(name, None)
     return hashlib.blake2b(orjson.dumps(said, option=orjson.OPT_SORT_KEYS), digest_size=8).hexdigest()
+
+
+# Each source's key by the source itself (frozen): facts read from the store share one
+# Source per distinct source. The entry holds the source, so that its id stays its own.
+_SOURCE_KEYS: dict[int, tuple[Source, str]] = {}
 
 
 def source_key(source: Source) -> str:
     """A short digest of who a source is (its kind aside: the same source said more precisely)."""
+    known = _SOURCE_KEYS.get(id(source))
+    if known is not None and known[0] is source:
+        return known[1]
     who = [source.title, source.publisher, source.published_on, source.address]
-    return hashlib.blake2b(orjson.dumps(who), digest_size=6).hexdigest()
+    key = hashlib.blake2b(orjson.dumps(who), digest_size=6).hexdigest()
+    if len(_SOURCE_KEYS) >= 4096:
+        _SOURCE_KEYS.clear()
+    _SOURCE_KEYS[id(source)] = (source, key)
+    return key
 
 
 def evaluate(

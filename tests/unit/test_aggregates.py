@@ -5,9 +5,19 @@ from uuid import UUID
 import pytest
 
 from events import parse_line
-from events.aggregates import Commitment, EventIdClaimed, IndicatorSeries, Meeting, Stream, project_stream, seal
+from events.aggregates import (
+    Commitment,
+    EventIdClaimed,
+    IndicatorSeries,
+    Meeting,
+    Stream,
+    project_stream,
+    restore_line,
+    seal,
+    snapshot_line,
+)
 from events.errors import AlreadyRegistered, DuplicateEventId, ImpossibleTransition, InvalidInput, UnknownEvent
-from events.rules import InvalidCorrection
+from events.rules import InvalidCorrection, evaluate
 from tests.builders import fact, line, registered
 
 
@@ -283,3 +293,32 @@ def test_facts_read_after_a_snapshot_carry_on_from_it():
     restored = project_stream(None, [snapshot, in_force])
     assert [f.event_id for f in restored.facts] == ["visa-registered", "visa-signed", "in-force"]
     assert restored.status.legal_status == "in force" and not restored.snapshot_due
+
+
+def _read_back(commitment: Commitment) -> Commitment:
+    restored = project_stream(None, [commitment.snapshot()])
+    assert isinstance(restored, Commitment) and restored.settled
+    return restored
+
+
+def _long_visa() -> Commitment:
+    return visa(signed(), *[fact("MilestoneReached", f"m{n}", occurred_on=f"2024-{n % 12 + 1:02d}-01",
+                                 milestone=f"step {n}") for n in range(60)],
+                correction("m3-date", "m3", occurred_on="2024-02-15"), retraction("m5-gone", "m5"),
+                parse_line(line("SourceCited", "m7-cited", occurred_on="2024-08-02", cites="m7")))
+
+
+def test_a_fact_dated_before_all_others_on_a_commitment_read_from_its_snapshot_folds_as_a_fold_from_scratch():
+    restored = _read_back(_long_visa())
+    earliest = fact("MilestoneReached", "early", occurred_on="2023-05-18", milestone="talks began")
+    restored.append(earliest)
+    validated = [restore_line(restored.id, snapshot_line(f)) for f in restored.facts]  # each validated again
+    assert restored.status.to_dict() == evaluate("visa", validated).to_dict()
+    assert restored.status.implementation_since == "2023-05-18"
+
+
+def test_a_fact_dated_before_all_others_that_contradicts_them_is_refused_on_a_commitment_read_from_its_snapshot():
+    restored = _read_back(_long_visa())
+    restored.append(fact("Terminated", "ended-early", occurred_on="2023-05-16"), settle=False)
+    with pytest.raises(ImpossibleTransition, match="visa-signed: .* is impossible: the commitment was terminated"):
+        restored.settle()

@@ -221,3 +221,24 @@ def test_citations_and_claims_say_what_they_add_in_one_line():
         "signed also reported by Visa exemption agreed, Xinhua [news agency]; Signed on 18 May, Tengrinews [news agency]")
     assert claim(place="Astana", occurred_on="2023-05-18").summary() == (
         "conflicting claim on signed: occurred_on 2023-05-18, place Astana")
+
+
+def test_each_source_gets_the_key_of_who_it_is_however_many_sources_come_and_go():
+    import gc
+
+    from events.base import Source
+    from events.rules import source_key
+
+    def fresh(number: int) -> Source:
+        return Source(title=f"Report {number}", publisher="Akorda")
+
+    keys = {}
+    for number in range(5_000):  # past the memo's size, with sources freed and memory reused
+        source = fresh(number)
+        keys[number] = source_key(source)
+        assert source_key(source) == keys[number]
+        del source
+        gc.collect(0)
+    assert len(set(keys.values())) == 5_000
+    assert all(source_key(fresh(number)) == key for number, key in keys.items())
+    assert source_key(Source(title="Report 7", publisher="Akorda", kind="government")) == keys[7]  # kind aside
