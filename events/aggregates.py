@@ -182,7 +182,9 @@ class Stream:
     def facts(self) -> list[Fact]:
         """Every fact, in recording order."""
         if self._lines is not None:
-            parsed = [restore_line(self.id, line) for line in self._lines]
+            # restored as the store's own facts are read, not validated again: a fact
+            # learnt out of world order folds them all
+            parsed = [restore_stored_line(self.id, line) for line in self._lines]
             self._facts = parsed + self._facts
             self._by_event_id.update((f.event_id, f) for f in parsed)
             self._lines = None
@@ -469,18 +471,6 @@ class Commitment(Stream):
                 status = None
         return cls(snapshot.key.split(":", 1)[1], snapshot.originator_version, lines=list(snapshot.facts),
                    status=status)
-
-    @property
-    def facts(self) -> list[Fact]:
-        """Every fact, in recording order. A snapshot's lines are restored as the store's own
-        facts are read, without validating them again (``restore_stored_line``): a fact
-        learnt out of world order folds them all."""
-        if self._lines is not None:
-            restored = [restore_stored_line(self.id, line) for line in self._lines]
-            self._lines = None
-            self._facts = restored + self._facts
-            self._by_event_id.update((f.event_id, f) for f in restored)
-        return self._facts
 
     @property
     def settled(self) -> bool:
