@@ -22,7 +22,6 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any, cast
 
-import orjson
 import sqlite_utils
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
@@ -32,7 +31,15 @@ from events.rules import evaluate
 from projections.read import damage
 from projections.runner import FACT_TOPICS_IN_ORDER, catch_up, count_identified, open_views, store_identity, write_rows
 from projections.schema import INDEXES
-from projections.views import as_shown, commitment_row, party_rows, stored_id, stream_rows, timeline_row
+from projections.views import (
+    as_shown,
+    commitment_row,
+    party_rows,
+    stored_id,
+    stored_state,
+    stream_rows,
+    timeline_row,
+)
 from projections.views_file import DamagedViews, claim, rebuilding, says_damaged
 
 # Facts projected between commits: the rebuilt file's write-ahead log stays small.
@@ -279,7 +286,7 @@ class _Rows:
             state = evaluate(subject, facts)
             if state.kind:  # registered
                 self.tables["commitments"].append(commitment_row(state, self.today))
-                self.tables["commitment_states"].append((subject, orjson.dumps(state).decode()))
+                self.tables["commitment_states"].append((subject, stored_state(state)))
                 self.tables["commitment_parties"].extend(party_rows(state))
         elif not isinstance(first, CommitmentEvent):
             for table, made in stream_rows(facts).items():

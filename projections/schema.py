@@ -11,7 +11,7 @@ from events.rules_version import RULES_VERSION
 
 READ_MODELS = ("board", "timeline", "meetings", "indicators")
 # Read models made with another layout are dropped and built again from the events.
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 # What the meta table says of read models that can be used as they are: their layout, and
 # the status rules that folded them (those made before the rules were recorded: version 1).
 BUILT_BY = {"schema": SCHEMA_VERSION, "rules": str(RULES_VERSION)}
@@ -89,7 +89,8 @@ TABLES: dict[str, TableSpec] = {
         # Apart from the board: it is most of a row's bytes, and the board is read whole.
         "columns": {"commitment_id": str, "state": str},
         "pk": "commitment_id",
-        "about": "Each commitment's folded status, from which the next event is folded on",
+        "about": "Each commitment's folded status, from which the next event is folded on"
+                 " (a JSON array: the values of the fields the meta row state_fields names, in that order)",
     },
     "commitment_parties": {
         "columns": {"commitment_id": str, "country": str, "institution": str},

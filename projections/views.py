@@ -12,8 +12,10 @@ tests/integration/test_projections.py, which compares them on the same random hi
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import fields
 from datetime import date
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any, overload
 
 import orjson
@@ -381,6 +383,30 @@ def commitment_row(state: Status, today: date) -> dict[str, Any]:
         "value_amount": state.value["amount"] if state.value else None,
         "value_currency": state.value["currency"] if state.value else None,
     }
+
+
+# A folded status is kept as the JSON array of its fields' values, in this order: without
+# the names, a row is a third smaller, and more of them share a page. The meta table
+# records the order (``schema.BUILT_BY``): read models kept in another are built again.
+STATE_FIELDS = tuple(f.name for f in fields(Status))
+_state_values = attrgetter(*STATE_FIELDS)
+
+
+def stored_state(state: Status) -> str:
+    """A folded status as the ``commitment_states`` table keeps it (``state_from_stored`` reads it back)."""
+    return orjson.dumps(_state_values(state)).decode()
+
+
+def state_from_stored(text: str | bytes) -> Status:
+    """The folded status ``stored_state`` wrote."""
+    values = orjson.loads(text)
+    if len(values) != len(STATE_FIELDS):
+        raise ValueError(f"a stored status has {len(values)} fields, not {len(STATE_FIELDS)}")
+    state = Status.__new__(Status)  # every field is given: no defaults to make
+    state.__dict__.update(zip(STATE_FIELDS, values))
+    if state.last_key is not None:
+        state.last_key = tuple(state.last_key)  # type: ignore[assignment]  # JSON has no tuples
+    return state
 
 
 def party_rows(state: Status) -> list[dict[str, Any]]:
