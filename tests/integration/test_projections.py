@@ -360,6 +360,44 @@ def test_read_models_folded_by_other_status_rules_are_built_again_from_the_event
         assert dict(rebuilt.execute("SELECT key, value FROM meta"))["rules"] == str(RULES_VERSION)
 
 
+def test_read_models_whose_states_keep_their_fields_in_another_order_are_built_again_from_the_events(tmp_path):
+    import sqlite3
+
+    store, views = tmp_path / "events.db", tmp_path / "views.db"
+    app = Tracker(resolve_store(str(store), str(views)))
+    app.record_many([parse_line(registered("visa")), parse_line(registered("road"))])
+    db = open_views(views)
+    catch_up(app, db)
+    db.close()
+    with sqlite3.connect(views) as old:  # states written with the fields in another order
+        fields = dict(old.execute("SELECT key, value FROM meta"))["state_fields"].split(",")
+        old.execute("UPDATE meta SET value = ? WHERE key = 'state_fields'", [",".join(reversed(fields))])
+        old.execute("UPDATE commitments SET title = 'misread'")
+    app.record(fact("MilestoneReached", "m", occurred_on="2024-01-01", milestone="first visas"))
+    db = open_views(views)
+    catch_up(app, db)
+    db.close()
+    titles = sqlite3.connect(views).execute("SELECT title FROM commitments ORDER BY commitment_id").fetchall()
+    assert titles == [("Agreement road",), ("Agreement visa",)]
+    rebuild(app, tmp_path / "rebuilt.db")
+    assert dump(views) == dump(tmp_path / "rebuilt.db")
+
+
+def test_catching_up_changes_a_commitments_board_row_and_state_where_they_stand(tracker, tmp_path):
+    db = open_views(tmp_path / "live.db")
+    tracker.record_many([parse_line(registered("visa")), parse_line(registered("road"))])
+    catch_up(tracker, db)
+    where = "SELECT t.commitment_id, t.rowid FROM {} t ORDER BY t.commitment_id"
+    before = [db.execute(where.format(table)).fetchall() for table in ("commitments", "commitment_states")]
+    tracker.record(fact("MilestoneReached", "m", occurred_on="2024-01-01", milestone="first visas"))
+    catch_up(tracker, db)
+    assert db["commitments"].get("visa")["last_change"] == "milestone: first visas"
+    assert [db.execute(where.format(table)).fetchall() for table in ("commitments", "commitment_states")] == before
+    db.close()
+    rebuild(tracker, tmp_path / "rebuilt.db")
+    assert dump(tmp_path / "live.db") == dump(tmp_path / "rebuilt.db")
+
+
 def test_read_models_made_before_rules_were_recorded_count_as_folded_by_the_first_rules(tmp_path):
     import sqlite3
 
