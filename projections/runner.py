@@ -103,9 +103,9 @@ def _prepare(db: sqlite_utils.Database) -> sqlite_utils.Database:
     if missing:
         with db.atomic():
             for name, spec in TABLES.items():
-                db.table(name).create(spec["columns"], pk=spec["pk"], if_not_exists=True)
-            for table, columns in INDEXES:
-                db.table(table).create_index(columns, if_not_exists=True)
+                db.table(name).create(spec["columns"], pk=None if spec.get("keyed_by_index") else spec["pk"],
+                                      if_not_exists=True)
+            create_indexes(db)
             for name, sql in VIEWS.items():
                 db.create_view(name, sql, ignore=True)
             db.table("positions").insert_all(
@@ -114,6 +114,23 @@ def _prepare(db: sqlite_utils.Database) -> sqlite_utils.Database:
             db.conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                                 MADE_BY.items())
     return db
+
+
+def _indexes() -> list[tuple[str, list[str], bool]]:
+    """Every index of the read models: table, columns, and whether unique (a key)."""
+    keys = [(name, [str(spec["pk"])], True) for name, spec in TABLES.items() if spec.get("keyed_by_index")]
+    return [*keys, *((table, columns, False) for table, columns in INDEXES)]
+
+
+def create_indexes(db: sqlite_utils.Database) -> None:
+    for table, columns, unique in _indexes():
+        db.table(table).create_index(columns, unique=unique, if_not_exists=True)
+
+
+def drop_indexes(db: sqlite_utils.Database) -> None:
+    """Every index (the timeline's key too): a rebuild makes them once, after the rows."""
+    for table, columns, _ in _indexes():
+        db.execute(f"DROP INDEX IF EXISTS [idx_{table}_{'_'.join(columns)}]")
 
 
 def position(db: sqlite_utils.Database) -> int:

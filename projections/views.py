@@ -49,6 +49,8 @@ from projections.read import TIMELINE_COLUMNS
 from projections.schema import TABLES
 
 STANDING = "standing"  # the standing of a fact no later fact corrects or retracts
+# The facts that change how others stand or show: without them, each stands as recorded.
+_AMENDING = (EventCorrected, EventRetracted, ClaimConflicted, ClaimSettled)
 # What counts as done in the party counts: completed, or a kind's lasting state
 # (``events.rules.DONE_STATE``); the SQL twin in projections.read.parties lists the same.
 IMPLEMENTED = frozenset({COMPLETED, *DONE_STATE.values()})
@@ -111,6 +113,11 @@ def as_shown(stream: Iterable[Fact]) -> list[tuple[Fact, str, str | None]]:
     sits at its corrected date), its standing, and for a correction the summary naming each
     field's old and new value (None: the fact's own summary)."""
     facts = list(stream)
+    if not any(isinstance(f, _AMENDING) for f in facts):  # most streams: every fact as recorded
+        first: dict[str, Fact] = {}
+        for fact in facts:
+            first.setdefault(fact.event_id, fact)
+        return [(first[fact.event_id], STANDING, None) for fact in facts]
     withdrawn = {f.retracts for f in facts if isinstance(f, EventRetracted)}
     current: dict[str, Fact] = {}
     summaries: dict[int, str] = {}
@@ -191,7 +198,7 @@ def timeline_row(position: int, fact: Fact, stream: str, standing: str = STANDIN
     its columns show ``shown`` (the fact as corrected, see ``as_shown``) where given, its
     ``summary`` where given; its payload is the fact as recorded."""
     recorded = fact.to_line()  # the same values as the fields, already as JSON gives them
-    line = recorded if shown is None else shown.to_line()
+    line = recorded if shown is None or shown is fact else shown.to_line()
     occurred_on = line["occurred_on"]
     starts_on, ends_on, precision = _span(occurred_on)
     given = line.get("source") or _NO_SOURCE
