@@ -398,6 +398,25 @@ def test_catching_up_changes_a_commitments_board_row_and_state_where_they_stand(
     assert dump(tmp_path / "live.db") == dump(tmp_path / "rebuilt.db")
 
 
+def test_the_facts_a_rebuild_counts_are_the_stores_whether_its_read_models_are_behind_foreign_or_gone(tracker, tmp_path):
+    from projections.rebuild import count_facts
+
+    views = tracker.store.views
+    tracker.record_many([parse_line(registered("visa")), fact("DocumentSigned", "s", instrument="agreement")])
+    assert count_facts(tracker) == 2  # no read models yet
+    db = open_views(views)
+    catch_up(tracker, db)
+    db.close()
+    tracker.record(fact("MilestoneReached", "m", occurred_on="2024-01-01", milestone="first visas"))
+    assert count_facts(tracker) == 3  # two held by the read models, one recorded since
+    other = Tracker(resolve_store(str(tmp_path / "other.db"), str(views)))
+    other.record(parse_line(registered("road")))
+    assert count_facts(other) == 1  # the read models are another store's
+    other.close()
+    views.unlink()
+    assert count_facts(tracker) == 3
+
+
 def test_read_models_made_before_rules_were_recorded_count_as_folded_by_the_first_rules(tmp_path):
     import sqlite3
 
