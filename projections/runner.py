@@ -424,13 +424,13 @@ class Batch:
         """Every timeline row of the stream made again from all its facts, as the rebuild
         makes them (``views.as_shown``)."""
         rows = self.db.execute(
-            "SELECT position, payload, version FROM timeline WHERE stream = ? ORDER BY version", [stream]
+            f"SELECT {', '.join(TIMELINE_ORDER)} FROM timeline WHERE stream = ? ORDER BY version", [stream]
         ).fetchall()
-        facts = [fact_from_row({"payload": payload, "version": version}) for _, payload, version in rows]
-        write_rows(self.db, "timeline", [
-            timeline_row(position, fact, stream, mark, shown, summary)
-            for (position, _, _), fact, (shown, mark, summary) in zip(rows, facts, as_shown(facts))
-        ], "INSERT OR REPLACE")
+        facts = [fact_from_row(dict(zip(TIMELINE_ORDER, row))) for row in rows]
+        made = (timeline_row(row[0], fact, stream, mark, shown, summary)
+                for row, fact, (shown, mark, summary) in zip(rows, facts, as_shown(facts)))
+        # Only the rows that show something else are written, where they stand.
+        write_rows(self.db, "timeline", [new for new, row in zip(made, rows) if new != row], upsert=True)
 
     def _show_corrected(self, fact: EventCorrected, original: dict[str, Any], mark: str) -> None:
         """The corrected fact's row shows it as it now stands (at its corrected date), and the
@@ -446,7 +446,7 @@ class Batch:
                 before = apply_changes(before, correction.changes)
         write_rows(self.db, "timeline", [
             timeline_row(original["position"], recorded, stream, mark, apply_changes(before, fact.changes)),
-        ], "INSERT OR REPLACE")
+        ], upsert=True)
         self.db.execute("UPDATE timeline SET summary = ? WHERE event_id = ? AND stream = ? AND version = ?",
                         [correction_summary(fact, before), fact.event_id, stream, fact.originator_version])
 
