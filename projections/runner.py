@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import date
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from events.rules import NOT_SIGNED, Status, apply_changes, evaluate, folds_on, 
 from projections.files import StoreFiles, bind_quickly, make_private
 from projections.schema import BUILT_BY, INDEXES, READ_MODELS, TABLES, VIEWS, built_here
 from projections.views import (
+    STATE_FIELDS,
     TIMELINE_ORDER,
     amendment,
     as_shown,
@@ -42,13 +44,18 @@ from projections.views import (
     meeting_row,
     party_rows,
     report_row,
+    state_from_stored,
     stored_id,
+    stored_state,
     stream_rows,
     timeline_row,
 )
 from projections.views_file import APPLICATION_ID, DamagedViews, claim, says_damaged
 
 BATCH = 1000
+# What the meta table of read models made here says: BUILT_BY, and the order of a stored
+# status's fields (``views.stored_state``), which only the writers read.
+MADE_BY = {**BUILT_BY, "state_fields": ",".join(STATE_FIELDS)}
 # Only facts are projected: the store's other records (event-id claims) are skipped by the query.
 FACT_TOPICS_IN_ORDER = sorted(FACT_TOPICS)  # a list to bind as query parameters
 # Fields the status fold does not read. It reads every other one: what a fact says tells it
@@ -84,7 +91,8 @@ def _prepare(db: sqlite_utils.Database) -> sqlite_utils.Database:
         db.execute(f"PRAGMA application_id = {APPLICATION_ID}")  # the mark that proves the file ours
     tables = set(db.table_names())
     if "meta" in tables:
-        if not built_here(dict(db.execute("SELECT key, value FROM meta").fetchall())):
+        meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+        if not built_here(meta) or meta.get("state_fields") != MADE_BY["state_fields"]:
             with db.atomic():  # made by another version: built again from the events
                 for name in VIEWS:
                     db.execute(f"DROP VIEW IF EXISTS [{name}]")
@@ -95,16 +103,34 @@ def _prepare(db: sqlite_utils.Database) -> sqlite_utils.Database:
     if missing:
         with db.atomic():
             for name, spec in TABLES.items():
-                db.table(name).create(spec["columns"], pk=spec["pk"], if_not_exists=True)
-            for table, columns in INDEXES:
-                db.table(table).create_index(columns, if_not_exists=True)
+                db.table(name).create(spec["columns"], pk=None if spec.get("keyed_by_index") else spec["pk"],
+                                      if_not_exists=True)
+            create_indexes(db)
             for name, sql in VIEWS.items():
                 db.create_view(name, sql, ignore=True)
             db.table("positions").insert_all(
                 [{"read_model": name, "position": 0} for name in READ_MODELS], ignore=True
             )
-            db.conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", BUILT_BY.items())
+            db.conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                                MADE_BY.items())
     return db
+
+
+def _indexes() -> list[tuple[str, list[str], bool]]:
+    """Every index of the read models: table, columns, and whether unique (a key)."""
+    keys = [(name, [str(spec["pk"])], True) for name, spec in TABLES.items() if spec.get("keyed_by_index")]
+    return [*keys, *((table, columns, False) for table, columns in INDEXES)]
+
+
+def create_indexes(db: sqlite_utils.Database) -> None:
+    for table, columns, unique in _indexes():
+        db.table(table).create_index(columns, unique=unique, if_not_exists=True)
+
+
+def drop_indexes(db: sqlite_utils.Database) -> None:
+    """Every index (the timeline's key too): a rebuild makes them once, after the rows."""
+    for table, columns, _ in _indexes():
+        db.execute(f"DROP INDEX IF EXISTS [idx_{table}_{'_'.join(columns)}]")
 
 
 def position(db: sqlite_utils.Database) -> int:
@@ -127,7 +153,7 @@ def reset(db: sqlite_utils.Database) -> None:
         for name in TABLES:
             if name not in ("positions", "meta"):
                 db.execute(f"DELETE FROM [{name}]")
-        db.execute(f"DELETE FROM meta WHERE key NOT IN ({','.join('?' * len(BUILT_BY))})", list(BUILT_BY))
+        db.execute(f"DELETE FROM meta WHERE key NOT IN ({','.join('?' * len(MADE_BY))})", list(MADE_BY))
         db.execute("UPDATE positions SET position = 0")
 
 
@@ -199,17 +225,26 @@ def fact_from_row(row: dict[str, Any]) -> Fact:
 assert list(TABLES["streams"]["columns"]) == ["originator_id", "stream"]
 
 
-def write_rows(db: sqlite_utils.Database, table: str, rows: list[Any], verb: str = "INSERT") -> None:
+def write_rows(db: sqlite_utils.Database, table: str, rows: list[Any], verb: str = "INSERT",
+               upsert: bool = False) -> None:
     """Many rows in one prepared statement (sqlite-utils made the table; this is the hot path).
 
-    Rows are dicts, or tuples already in the table's column order."""
+    Rows are dicts, or tuples already in the table's column order. ``upsert``: a row whose
+    key is there already is changed where it stands (INSERT OR REPLACE moves it)."""
     if not rows:
         return
     columns = list(TABLES[table]["columns"])
     sql = (f"{verb} INTO [{table}] ({', '.join(f'[{c}]' for c in columns)})"
            f" VALUES ({', '.join('?' * len(columns))})")
+    if upsert:
+        key = TABLES[table]["pk"]
+        assert isinstance(key, str), "an upsert names one key column"
+        sql += (f" ON CONFLICT([{key}]) DO UPDATE SET "
+                + ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c != key))
     if isinstance(rows[0], tuple):
         db.conn.executemany(sql, rows)
+    elif all(len(row) == len(columns) for row in rows):  # every column given: picked in C
+        db.conn.executemany(sql, map(itemgetter(*columns), rows))
     else:
         db.conn.executemany(sql, [tuple(row.get(c) for c in columns) for row in rows])
 
@@ -244,6 +279,7 @@ class Batch:
         self.registered: set[str] = set()
         self.meetings_touched: set[str] = set()
         self.fetched: set[str] = set()  # commitments whose state was looked for (found or not)
+        self.stored: dict[str, str] = {}  # the states as read: one folded to the same is not written again
 
     def _prefetch(self, batch: list[tuple[int, Fact]]) -> None:
         """Each page's commitment states, and the streams of the facts that name another
@@ -261,7 +297,8 @@ class Batch:
                 f"SELECT commitment_id, state FROM commitment_states WHERE commitment_id IN ({','.join('?' * len(rows))})",
                 rows,
             ):
-                self.states[cid] = Status.from_dict(orjson.loads(state))
+                self.stored[cid] = state
+                self.states[cid] = state_from_stored(state)
         self.fetched = set(cids)
 
     def apply(self, batch: list[tuple[int, Fact]]) -> None:
@@ -316,7 +353,8 @@ class Batch:
             ).fetchone()
             if row is None:
                 return None
-            self.states[commitment_id] = Status.from_dict(orjson.loads(row[0]))
+            self.stored[commitment_id] = row[0]
+            self.states[commitment_id] = state_from_stored(row[0])
         return self.states.get(commitment_id)
 
     def _fold(self, fact: CommitmentEvent) -> None:
@@ -386,13 +424,13 @@ class Batch:
         """Every timeline row of the stream made again from all its facts, as the rebuild
         makes them (``views.as_shown``)."""
         rows = self.db.execute(
-            "SELECT position, payload, version FROM timeline WHERE stream = ? ORDER BY version", [stream]
+            f"SELECT {', '.join(TIMELINE_ORDER)} FROM timeline WHERE stream = ? ORDER BY version", [stream]
         ).fetchall()
-        facts = [fact_from_row({"payload": payload, "version": version}) for _, payload, version in rows]
-        write_rows(self.db, "timeline", [
-            timeline_row(position, fact, stream, mark, shown, summary)
-            for (position, _, _), fact, (shown, mark, summary) in zip(rows, facts, as_shown(facts))
-        ], "INSERT OR REPLACE")
+        facts = [fact_from_row(dict(zip(TIMELINE_ORDER, row))) for row in rows]
+        made = (timeline_row(row[0], fact, stream, mark, shown, summary)
+                for row, fact, (shown, mark, summary) in zip(rows, facts, as_shown(facts)))
+        # Only the rows that show something else are written, where they stand.
+        write_rows(self.db, "timeline", [new for new, row in zip(made, rows) if new != row], upsert=True)
 
     def _show_corrected(self, fact: EventCorrected, original: dict[str, Any], mark: str) -> None:
         """The corrected fact's row shows it as it now stands (at its corrected date), and the
@@ -408,7 +446,7 @@ class Batch:
                 before = apply_changes(before, correction.changes)
         write_rows(self.db, "timeline", [
             timeline_row(original["position"], recorded, stream, mark, apply_changes(before, fact.changes)),
-        ], "INSERT OR REPLACE")
+        ], upsert=True)
         self.db.execute("UPDATE timeline SET summary = ? WHERE event_id = ? AND stream = ? AND version = ?",
                         [correction_summary(fact, before), fact.event_id, stream, fact.originator_version])
 
@@ -450,27 +488,29 @@ class Batch:
         for cid in self.dirty:
             self.states[cid] = self._refold(cid)
         today = date.today()
-        rows, parties, folded = [], [], []
+        rows, parties, folded, changed = [], [], [], []
         for cid, state in self.states.items():
             if not state.kind:
+                if cid in self.registered or cid in self.dirty:
+                    changed.append(cid)  # its parties are gone with its registration
                 continue
-            rows.append(commitment_row(state, today))
-            folded.append((cid, orjson.dumps(state).decode()))  # orjson writes dataclasses itself
-            if cid in self.registered or cid in self.dirty:
-                parties.extend(party_rows(state))
             if state.meeting_id:
                 self.meetings_touched.add(state.meeting_id)
-        if rows:
-            changed = sorted(self.registered | self.dirty)
-            for start in range(0, len(changed), 500):
-                chunk = changed[start:start + 500]
-                self.db.execute(
-                    f"DELETE FROM commitment_parties WHERE commitment_id IN ({','.join('?' * len(chunk))})",
-                    chunk,
-                )
-            write_rows(self.db, "commitments", rows, "INSERT OR REPLACE")
-            write_rows(self.db, "commitment_states", folded, "INSERT OR REPLACE")
-            write_rows(self.db, "commitment_parties", parties, "INSERT OR IGNORE")
+            text = stored_state(state)
+            if text == self.stored.get(cid):
+                continue  # the board row and parties are made from the state alone: unchanged too
+            rows.append(commitment_row(state, today))
+            folded.append((cid, text))
+            if cid in self.registered or cid in self.dirty:
+                changed.append(cid)
+                parties.extend(party_rows(state))
+        for chunk in _chunks(changed):
+            self.db.execute(
+                f"DELETE FROM commitment_parties WHERE commitment_id IN ({','.join('?' * len(chunk))})", chunk)
+        # Changed in place: a replaced row would be deleted from its page and added on another.
+        write_rows(self.db, "commitments", rows, upsert=True)
+        write_rows(self.db, "commitment_states", folded, upsert=True)
+        write_rows(self.db, "commitment_parties", parties, "INSERT OR IGNORE")
 
     def _count_identified(self) -> None:
         for meetings in _chunks(sorted(self.meetings_touched)):

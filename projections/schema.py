@@ -11,7 +11,7 @@ from events.rules_version import RULES_VERSION
 
 READ_MODELS = ("board", "timeline", "meetings", "indicators")
 # Read models made with another layout are dropped and built again from the events.
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"  # 4: folded states as arrays (meta state_fields), timeline keyed by an index
 # What the meta table says of read models that can be used as they are: their layout, and
 # the status rules that folded them (those made before the rules were recorded: version 1).
 BUILT_BY = {"schema": SCHEMA_VERSION, "rules": str(RULES_VERSION)}
@@ -22,9 +22,12 @@ def built_here(meta: dict[str, str]) -> bool:
     """Whether read models whose meta table holds ``meta`` were made by this version."""
     return all(meta.get(key, _UNRECORDED.get(key)) == value for key, value in BUILT_BY.items())
 
-class TableSpec(TypedDict):
+class TableSpec(TypedDict, total=False):
     columns: dict[str, type]
     pk: str | tuple[str, ...]
+    # The key is a unique index, and rows are stored in the order they are written: a
+    # rebuild writes the timeline stream by stream, not in key order.
+    keyed_by_index: bool
     about: str
 
 
@@ -89,7 +92,8 @@ TABLES: dict[str, TableSpec] = {
         # Apart from the board: it is most of a row's bytes, and the board is read whole.
         "columns": {"commitment_id": str, "state": str},
         "pk": "commitment_id",
-        "about": "Each commitment's folded status, from which the next event is folded on",
+        "about": "Each commitment's folded status, from which the next event is folded on"
+                 " (a JSON array: the values of the fields the meta row state_fields names, in that order)",
     },
     "commitment_parties": {
         "columns": {"commitment_id": str, "country": str, "institution": str},
@@ -121,6 +125,7 @@ TABLES: dict[str, TableSpec] = {
             "payload": str,
         },
         "pk": "position",
+        "keyed_by_index": True,
         "about": "Every event in the store, with its source; order by starts_on, rank for world order",
     },
     "meetings": {

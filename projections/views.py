@@ -12,8 +12,10 @@ tests/integration/test_projections.py, which compares them on the same random hi
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import fields
 from datetime import date
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any, overload
 
 import orjson
@@ -47,6 +49,8 @@ from projections.read import TIMELINE_COLUMNS
 from projections.schema import TABLES
 
 STANDING = "standing"  # the standing of a fact no later fact corrects or retracts
+# The facts that change how others stand or show: without them, each stands as recorded.
+_AMENDING = (EventCorrected, EventRetracted, ClaimConflicted, ClaimSettled)
 # What counts as done in the party counts: completed, or a kind's lasting state
 # (``events.rules.DONE_STATE``); the SQL twin in projections.read.parties lists the same.
 IMPLEMENTED = frozenset({COMPLETED, *DONE_STATE.values()})
@@ -109,6 +113,11 @@ def as_shown(stream: Iterable[Fact]) -> list[tuple[Fact, str, str | None]]:
     sits at its corrected date), its standing, and for a correction the summary naming each
     field's old and new value (None: the fact's own summary)."""
     facts = list(stream)
+    if not any(isinstance(f, _AMENDING) for f in facts):  # most streams: every fact as recorded
+        first: dict[str, Fact] = {}
+        for fact in facts:
+            first.setdefault(fact.event_id, fact)
+        return [(first[fact.event_id], STANDING, None) for fact in facts]
     withdrawn = {f.retracts for f in facts if isinstance(f, EventRetracted)}
     current: dict[str, Fact] = {}
     summaries: dict[int, str] = {}
@@ -189,7 +198,7 @@ def timeline_row(position: int, fact: Fact, stream: str, standing: str = STANDIN
     its columns show ``shown`` (the fact as corrected, see ``as_shown``) where given, its
     ``summary`` where given; its payload is the fact as recorded."""
     recorded = fact.to_line()  # the same values as the fields, already as JSON gives them
-    line = recorded if shown is None else shown.to_line()
+    line = recorded if shown is None or shown is fact else shown.to_line()
     occurred_on = line["occurred_on"]
     starts_on, ends_on, precision = _span(occurred_on)
     given = line.get("source") or _NO_SOURCE
@@ -381,6 +390,30 @@ def commitment_row(state: Status, today: date) -> dict[str, Any]:
         "value_amount": state.value["amount"] if state.value else None,
         "value_currency": state.value["currency"] if state.value else None,
     }
+
+
+# A folded status is kept as the JSON array of its fields' values, in this order: without
+# the names, a row is a third smaller, and more of them share a page. The meta table
+# records the order (``schema.BUILT_BY``): read models kept in another are built again.
+STATE_FIELDS = tuple(f.name for f in fields(Status))
+_state_values = attrgetter(*STATE_FIELDS)
+
+
+def stored_state(state: Status) -> str:
+    """A folded status as the ``commitment_states`` table keeps it (``state_from_stored`` reads it back)."""
+    return orjson.dumps(_state_values(state)).decode()
+
+
+def state_from_stored(text: str | bytes) -> Status:
+    """The folded status ``stored_state`` wrote."""
+    values = orjson.loads(text)
+    if len(values) != len(STATE_FIELDS):
+        raise ValueError(f"a stored status has {len(values)} fields, not {len(STATE_FIELDS)}")
+    state = Status.__new__(Status)  # every field is given: no defaults to make
+    state.__dict__.update(zip(STATE_FIELDS, values))
+    if state.last_key is not None:
+        state.last_key = tuple(state.last_key)  # type: ignore[assignment]  # JSON has no tuples
+    return state
 
 
 def party_rows(state: Status) -> list[dict[str, Any]]:

@@ -360,6 +360,63 @@ def test_read_models_folded_by_other_status_rules_are_built_again_from_the_event
         assert dict(rebuilt.execute("SELECT key, value FROM meta"))["rules"] == str(RULES_VERSION)
 
 
+def test_read_models_whose_states_keep_their_fields_in_another_order_are_built_again_from_the_events(tmp_path):
+    import sqlite3
+
+    store, views = tmp_path / "events.db", tmp_path / "views.db"
+    app = Tracker(resolve_store(str(store), str(views)))
+    app.record_many([parse_line(registered("visa")), parse_line(registered("road"))])
+    db = open_views(views)
+    catch_up(app, db)
+    db.close()
+    with sqlite3.connect(views) as old:  # states written with the fields in another order
+        fields = dict(old.execute("SELECT key, value FROM meta"))["state_fields"].split(",")
+        old.execute("UPDATE meta SET value = ? WHERE key = 'state_fields'", [",".join(reversed(fields))])
+        old.execute("UPDATE commitments SET title = 'misread'")
+    app.record(fact("MilestoneReached", "m", occurred_on="2024-01-01", milestone="first visas"))
+    db = open_views(views)
+    catch_up(app, db)
+    db.close()
+    titles = sqlite3.connect(views).execute("SELECT title FROM commitments ORDER BY commitment_id").fetchall()
+    assert titles == [("Agreement road",), ("Agreement visa",)]
+    rebuild(app, tmp_path / "rebuilt.db")
+    assert dump(views) == dump(tmp_path / "rebuilt.db")
+
+
+def test_catching_up_changes_a_commitments_board_row_and_state_where_they_stand(tracker, tmp_path):
+    db = open_views(tmp_path / "live.db")
+    tracker.record_many([parse_line(registered("visa")), parse_line(registered("road"))])
+    catch_up(tracker, db)
+    where = "SELECT t.commitment_id, t.rowid FROM {} t ORDER BY t.commitment_id"
+    before = [db.execute(where.format(table)).fetchall() for table in ("commitments", "commitment_states")]
+    tracker.record(fact("MilestoneReached", "m", occurred_on="2024-01-01", milestone="first visas"))
+    catch_up(tracker, db)
+    assert db["commitments"].get("visa")["last_change"] == "milestone: first visas"
+    assert [db.execute(where.format(table)).fetchall() for table in ("commitments", "commitment_states")] == before
+    db.close()
+    rebuild(tracker, tmp_path / "rebuilt.db")
+    assert dump(tmp_path / "live.db") == dump(tmp_path / "rebuilt.db")
+
+
+def test_the_facts_a_rebuild_counts_are_the_stores_whether_its_read_models_are_behind_foreign_or_gone(tracker, tmp_path):
+    from projections.rebuild import count_facts
+
+    views = tracker.store.views
+    tracker.record_many([parse_line(registered("visa")), fact("DocumentSigned", "s", instrument="agreement")])
+    assert count_facts(tracker) == 2  # no read models yet
+    db = open_views(views)
+    catch_up(tracker, db)
+    db.close()
+    tracker.record(fact("MilestoneReached", "m", occurred_on="2024-01-01", milestone="first visas"))
+    assert count_facts(tracker) == 3  # two held by the read models, one recorded since
+    other = Tracker(resolve_store(str(tmp_path / "other.db"), str(views)))
+    other.record(parse_line(registered("road")))
+    assert count_facts(other) == 1  # the read models are another store's
+    other.close()
+    views.unlink()
+    assert count_facts(tracker) == 3
+
+
 def test_read_models_made_before_rules_were_recorded_count_as_folded_by_the_first_rules(tmp_path):
     import sqlite3
 
