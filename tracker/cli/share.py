@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -19,6 +19,9 @@ from tracker.cli.common import (
     refuse_overwriting_store,
     say,
 )
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 
 @app.command(epilog="Examples:\n\n  tracker report --html status.html\n\n"
@@ -68,8 +71,7 @@ def report(
     else:
         start = None
         if since is not None:
-            start = (read_basis(Path(since)).known_at_moment if Path(since).is_file()
-                     else parse_known_at(since, "--since"))
+            start = read_basis(Path(since)).known_at_moment if Path(since).is_file() else _since_moment(since)
         basis = current_basis(app_, parse_as_of(as_of), parse_known_at(known_at), start)
         if start is not None and start >= basis.known_at_moment:
             raise InvalidInput(f"--since {start.isoformat()} is not before the report's moment {basis.known_at}")
@@ -201,3 +203,14 @@ def serve(
             server.wait(timeout=30)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _since_moment(since: str) -> datetime:
+    """A recording time; what is neither that nor an existing file is refused naming both."""
+    from tracker.cli.common import parse_known_at
+
+    try:
+        return parse_known_at(since, "--since")
+    except InvalidInput:
+        raise InvalidInput(f"--since {since!r} is neither a date or ISO timestamp nor an earlier report"
+                           " (no such file)") from None
