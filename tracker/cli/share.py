@@ -181,6 +181,7 @@ def serve(
         import datasette  # noqa: F401
     except ImportError:
         raise InvalidInput("Datasette is not installed: pip install -e '.[serve]'") from None
+    _refuse_port_in_use(host, port)
     views = fresh_views(ctx).resolve()
     # Datasette names a database after its file; a link gives it a plain name in URLs.
     folder = Path(tempfile.mkdtemp(prefix="tracker-serve-"))
@@ -214,3 +215,16 @@ def _since_moment(since: str) -> datetime:
     except InvalidInput:
         raise InvalidInput(f"--since {since!r} is neither a date or ISO timestamp nor an earlier report"
                            " (no such file)") from None
+
+
+def _refuse_port_in_use(host: str, port: int) -> None:
+    """Datasette finding its port taken says so among its log lines and exits 0: say it first."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds it
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise InvalidInput(f"cannot serve on {host}:{port} ({error.strerror}): choose another port"
+                               " with --port") from None
