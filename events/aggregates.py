@@ -12,6 +12,7 @@ folds a status) is in each kind's class.
 from __future__ import annotations
 
 import hashlib
+import shlex
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar
@@ -349,8 +350,11 @@ class Stream:
             instead = f"date it when it was announced; the step's date is its expected_on ({fact.expected_on})"
         elif isinstance(fact, CommitmentEvent):
             step = _EXPECTED_AS.get(fact.type, "implementation")
+            # the command runs as printed once the announcement's date is filled in: it keeps the source
+            source = f" --source-title {shlex.quote(fact.sources[0].title)}" if fact.sources else ""
             instead = (f"record it as expected: tracker record step-expected --commitment-id {fact.commitment_id}"
-                       f" --step '{step}' --expected-on {fact.occurred_on} --occurred-on <when it was announced>")
+                       f" --step '{step}' --expected-on {fact.occurred_on} --occurred-on <when it was announced>"
+                       f"{source}")
         else:
             instead = "record it once it has happened"
         raise NotHappenedYet(

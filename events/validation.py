@@ -6,18 +6,26 @@ from pydantic import ValidationError
 
 
 def one_line(error: Exception) -> str:
-    """``field.sub: message`` for the first problem of a pydantic error, else the text."""
+    """``field.sub: message`` for the first problems of a pydantic error, else the text."""
     if isinstance(error, ValidationError):
         problems = _one_branch(error.errors(include_url=False))
-        first = problems[0]
-        where = ".".join(str(part) for part in first["loc"] if not _branch(part))
-        message = first["msg"].removeprefix("Value error, ")
-        if first["type"] == "extra_forbidden":
-            message = "unknown field"
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        text = f"{where}: {message}{more}" if where else f"{message}{more}"
-        return f"{error.title}: {text}"
+        # a misspelt field shows as two problems (the field missing, the misspelling unknown):
+        # naming both says what to fix
+        shown = "; ".join(_problem(p) for p in problems[:SHOWN_PROBLEMS])
+        more = f" (and {len(problems) - SHOWN_PROBLEMS} more)" if len(problems) > SHOWN_PROBLEMS else ""
+        return f"{error.title}: {shown}{more}"
     return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+SHOWN_PROBLEMS = 3
+
+
+def _problem(problem: dict) -> str:  # noqa: ANN001 - pydantic's ErrorDetails
+    where = ".".join(str(part) for part in problem["loc"] if not _branch(part))
+    message = problem["msg"].removeprefix("Value error, ")
+    if problem["type"] == "extra_forbidden":
+        message = "unknown field"
+    return f"{where}: {message}" if where else message
 
 
 def _branch(part: object) -> bool:

@@ -141,3 +141,14 @@ def test_hostile_filters_match_nothing_and_break_nothing(loaded, tmp_path, hosti
 def test_an_unknown_party_code_in_a_filter_is_refused(loaded, tmp_path):
     result = runner.invoke(app, ["--db", loaded, "--views", str(tmp_path / "v.db"), "status", "--party", "K'Z"])
     assert (result.exit_code, result.stderr) == (2, "tracker: error: --party \"K'Z\" is not an ISO 3166-1 alpha-2 code\n")
+
+
+def test_a_misspelt_field_in_an_imported_line_is_named_beside_the_field_it_leaves_missing(tmp_path):
+    history = tmp_path / "typo.jsonl"
+    history.write_text(json.dumps({
+        "type": "MilestoneReached", "event_id": "typo", "occurred_on": "2024-12", "source": {"title": "Port of Aktau"},
+        "commitment_id": "aktau-2024-logistics-hub", "milestne": "first terminal built"}) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["--db", str(tmp_path / "t.db"), "import", str(history)])
+    assert (result.exit_code, result.stderr) == (
+        2, "tracker: error: typo.jsonl:1: MilestoneReached: milestone: Field required; milestne: unknown field\n")
+    assert not (tmp_path / "t.db").exists()

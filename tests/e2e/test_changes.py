@@ -244,6 +244,14 @@ def test_a_report_since_an_earlier_report_lists_what_was_recorded_after_it(db, t
         " 2024-02-29T23:59:59.999999+00:00\n")
 
 
+
+def test_a_report_since_a_report_file_that_is_not_there_says_so(db, tmp_path):
+    record(db, tmp_path, KNOWN_IN_JANUARY, BEFORE)
+    result = run(*db, "report", "--html", str(tmp_path / "weekly.html"), "--since", "last-week.html")
+    assert (result.exit_code, result.stderr) == (2, "tracker: error: --since 'last-week.html' is neither a date or"
+                                                    " ISO timestamp nor an earlier report (no such file)\n")
+    assert not (tmp_path / "weekly.html").exists()
+
 def test_changes_with_basis_names_the_day_overdue_was_judged_on(history):
     stamped = json.loads(ok(*history, "changes", "--since", "2024-01-31", "--until", "2024-04-30",
                             "--json", "--with-basis").stdout)

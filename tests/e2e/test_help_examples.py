@@ -90,3 +90,18 @@ def test_the_help_example_runs_against_the_demo_store(command, example, demo_sto
         return
     assert process.returncode == 0, f"{example}\n{err}"
     assert not example.startswith(LONG_RUNNING), f"{example} stopped: {err}"
+
+
+def test_no_help_text_shows_the_docstrings_double_backquotes():
+    from typer.testing import CliRunner
+
+    from events import EVENT_TYPES
+    from tracker.cli import app
+    from tracker.cli.record import command_name
+
+    runner = CliRunner()
+    shown = [runner.invoke(app, ["record", "--help"]).stdout, runner.invoke(app, ["schema"]).stdout]
+    shown += [runner.invoke(app, ["record", command_name(name), "--help"]).stdout for name in EVENT_TYPES]
+    assert all(text for text in shown)
+    assert [text.splitlines()[0] for text in shown if "``" in text] == []
+    assert "dated ('occurred_on') when it was announced" in " ".join(shown[0].split())

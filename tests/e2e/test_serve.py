@@ -63,3 +63,18 @@ def test_serve_opens_the_board_in_datasette_with_facets_and_descriptions(store_u
         server.wait(timeout=30)
     with pytest.raises(OSError):  # Datasette stopped with it
         urllib.request.urlopen(f"{base}.json", timeout=2)
+
+
+def test_serve_on_a_port_already_in_use_says_so_and_which_option_to_change(tmp_path):
+    needs("datasette", "serve")
+    where = ["--db", str(tmp_path / "tracker.db"), "--views", str(tmp_path / "views.db")]
+    subprocess.run([sys.executable, "-m", "tracker", *where, "demo"], cwd=ROOT, check=True, capture_output=True)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "tracker", *where, "serve", "--port", str(port)],
+                                cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        2, "", f"tracker: error: cannot serve on 127.0.0.1:{port} (Address already in use): choose another port"
+               " with --port\n")

@@ -4,6 +4,7 @@ and `schema`, on the demo's Xian history: the visa agreement signed on 17 May 20
 from __future__ import annotations
 
 import json
+import shlex
 
 import pytest
 from typer.testing import CliRunner
@@ -61,9 +62,14 @@ def test_a_fact_dated_in_the_future_is_refused_in_one_line_saying_how_to_record_
     [message] = result.stderr.splitlines()
     assert message.startswith("tracker: error: in-force: EnteredIntoForce on 2099-01-01 has not happened yet"
                               " (recorded 20")
-    assert message.endswith(": record it as expected: tracker record step-expected --commitment-id"
-                            f" {VISA} --step 'entry into force' --expected-on 2099-01-01 --occurred-on <when it was announced>")
+    suggested = ("tracker record step-expected --commitment-id"
+                 f" {VISA} --step 'entry into force' --expected-on 2099-01-01 --occurred-on <when it was announced>"
+                 " --source-title 'Akorda press service'")
+    assert message.endswith(f": record it as expected: {suggested}")
     assert cli("export").stdout == before
+    # the suggestion runs as printed once the announcement's date is filled in
+    announced = shlex.split(suggested.replace("<when it was announced>", "2023-11-01"))[1:]
+    assert cli(*announced).exit_code == 0
 
 
 def test_an_announced_entry_into_force_is_due_on_the_board_and_overdue_when_it_passes(cli, tmp_path):

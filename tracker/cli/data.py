@@ -342,7 +342,6 @@ def schema(
 
 
 def _first_sentence(model: Any) -> str:
-    import inspect
+    from tracker.cli.record import summary_of
 
-    doc = " ".join(inspect.cleandoc(model.__dict__.get("__doc__") or "").split("\n\n")[0].split())
-    return doc.split(". ")[0].rstrip(".")
+    return summary_of(model).split(". ")[0].rstrip(".")

@@ -406,9 +406,16 @@ def _quote(text: str) -> str:
     return f"'{text}'" if " " in text else text
 
 
+def summary_of(model: type) -> str:
+    """The first paragraph of an event type's docstring, as help text: its ``field`` markup
+    shown as 'field'."""
+    doc = inspect.cleandoc(model.__dict__.get("__doc__") or "").split("\n\n")[0]
+    return " ".join(doc.split()).replace("``", "'")
+
+
 def _make_command(model: type[Fact]) -> None:
     params, annotations = _parameters(model)
-    first_line = (inspect.cleandoc(model.__dict__.get("__doc__") or "")).split("\n\n")[0].replace("\n", " ") or f"Record that {command_name(model.__name__).replace('-', ' ')}."
+    first_line = summary_of(model) or f"Record that {command_name(model.__name__).replace('-', ' ')}."
 
     def command(ctx: typer.Context, **options: Any) -> None:
         from events.validation import one_line

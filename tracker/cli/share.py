@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -19,6 +19,9 @@ from tracker.cli.common import (
     refuse_overwriting_store,
     say,
 )
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 
 @app.command(epilog="Examples:\n\n  tracker report --html status.html\n\n"
@@ -68,8 +71,7 @@ def report(
     else:
         start = None
         if since is not None:
-            start = (read_basis(Path(since)).known_at_moment if Path(since).is_file()
-                     else parse_known_at(since, "--since"))
+            start = read_basis(Path(since)).known_at_moment if Path(since).is_file() else _since_moment(since)
         basis = current_basis(app_, parse_as_of(as_of), parse_known_at(known_at), start)
         if start is not None and start >= basis.known_at_moment:
             raise InvalidInput(f"--since {start.isoformat()} is not before the report's moment {basis.known_at}")
@@ -179,6 +181,7 @@ def serve(
         import datasette  # noqa: F401
     except ImportError:
         raise InvalidInput("Datasette is not installed: pip install -e '.[serve]'") from None
+    _refuse_port_in_use(host, port)
     views = fresh_views(ctx).resolve()
     # Datasette names a database after its file; a link gives it a plain name in URLs.
     folder = Path(tempfile.mkdtemp(prefix="tracker-serve-"))
@@ -201,3 +204,27 @@ def serve(
             server.wait(timeout=30)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _since_moment(since: str) -> datetime:
+    """A recording time; what is neither that nor an existing file is refused naming both."""
+    from tracker.cli.common import parse_known_at
+
+    try:
+        return parse_known_at(since, "--since")
+    except InvalidInput:
+        raise InvalidInput(f"--since {since!r} is neither a date or ISO timestamp nor an earlier report"
+                           " (no such file)") from None
+
+
+def _refuse_port_in_use(host: str, port: int) -> None:
+    """Datasette finding its port taken says so among its log lines and exits 0: say it first."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds it
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise InvalidInput(f"cannot serve on {host}:{port} ({error.strerror}): choose another port"
+                               " with --port") from None
