@@ -201,9 +201,12 @@ def catch_up_views(ctx: typer.Context, app: Tracker | None = None, recorded: Any
     # Catching up costs about four times what building does, a fact: build when the new facts
     # are a quarter of the store or more.
     if added >= REBUILD_FROM and (seen is None or 4 * (last - seen[0]) >= last):
-        from projections.rebuild import rebuild
+        from projections.rebuild import count_facts, rebuild
 
-        rebuild(app, s.views, notice=say)
+        label, total = "building the read models", count_facts(app)
+        with progress_bar(total, label) as bar:
+            task = bar.add_task(label, total=total)
+            rebuild(app, s.views, progress=lambda done: bar.update(task, completed=done), notice=say)
     else:
         caught_up(app, s.views, say, known=recorded)
     return s.views

@@ -211,10 +211,12 @@ def _since_moment(since: str) -> datetime:
     from tracker.cli.common import parse_known_at
 
     try:
-        return parse_known_at(since, "--since")
+        moment = parse_known_at(since, "--since")
     except InvalidInput:
         raise InvalidInput(f"--since {since!r} is neither a date or ISO timestamp nor an earlier report"
                            " (no such file)") from None
+    assert moment is not None  # given a value, it gives a moment
+    return moment
 
 
 def _refuse_port_in_use(host: str, port: int) -> None:
