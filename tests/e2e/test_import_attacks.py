@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from tests.builders import registered
@@ -94,3 +95,39 @@ def test_an_import_whose_temporary_folder_fills_up_fails_in_one_line_and_writes_
         f"tracker: error: no room to keep the lines of the import in {small_disk}: database or disk is full;"
         " nothing was written (TMPDIR chooses the folder)"]
     assert fingerprint(store_url) == before
+
+
+server = test_record_safety.server
+
+
+def test_a_server_killed_midway_through_an_import_s_write_is_told_in_one_line_and_the_import_can_be_repeated(
+        server, tmp_path, monkeypatch):
+    from tracker.postgres import PostgresStoreRecorder
+
+    lines = history(tmp_path / "h.jsonl", 4999)
+    writing = PostgresStoreRecorder.writing
+    kills = []
+
+    @contextmanager
+    def killed_after_the_first_batch(self):  # noqa: ANN001, ANN202
+        with writing(self) as write:
+            def write_then_kill(batch):  # noqa: ANN001, ANN202
+                write(batch)
+                if not kills:
+                    kills.append(server.kill())
+            yield write_then_kill
+
+    monkeypatch.setattr(PostgresStoreRecorder, "writing", killed_after_the_first_batch)
+    result = invoke(server.url, tmp_path, "import", str(lines))
+    assert kills
+    assert result.exit_code == 6
+    [said] = stderr_lines(result)
+    assert said.startswith("tracker: error: h.jsonl: the whole file may or may not be recorded (all of it or none):"
+                           f" lost the store postgresql://127.0.0.1:{server.port}/tracker_test while saving (")
+    assert said.endswith("); importing it again is safe (what is recorded is skipped)")
+    server.restart()
+    assert fact_rows(server.url + "?schema=public") == []
+    monkeypatch.undo()
+    again = invoke(server.url, tmp_path, "import", str(lines))
+    assert again.exit_code == 0, again.stderr
+    assert stderr_lines(again)[-1] == "imported 5000 new events, 0 already recorded"
