@@ -59,7 +59,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def tracker_process(store: str, tmp_path: Path, *args: str, **env: str) -> subprocess.Popen:
     """The tracker in a process of its own (the temporary folder is chosen when a process starts)."""
     return subprocess.Popen([sys.executable, "-m", "tracker", "--db", store, "--views", str(tmp_path / "views.db"),
-                             *args], cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE,
+                             *args], cwd=ROOT, env={**os.environ, **env}, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
 
 
@@ -131,3 +131,16 @@ def test_a_server_killed_midway_through_an_import_s_write_is_told_in_one_line_an
     again = invoke(server.url, tmp_path, "import", str(lines))
     assert again.exit_code == 0, again.stderr
     assert stderr_lines(again)[-1] == "imported 5000 new events, 0 already recorded"
+
+
+def test_an_import_in_chunks_from_stdin_whose_temporary_folder_is_full_fails_in_one_line_and_writes_nothing(
+        store_url, tmp_path, small_disk):
+    assert invoke(store_url, tmp_path, "import", write(tmp_path / "a.jsonl", [registered("road")])).exit_code == 0
+    before = fingerprint(store_url)
+    fill(small_disk, leave=64 * 1024)  # room to make the file (else another folder is taken), not to fill it
+    importing = tracker_process(store_url, tmp_path, "import", "--chunk", "1000", "-", TMPDIR=str(small_disk))
+    _, stderr = importing.communicate(history(tmp_path / "h.jsonl", 5000).read_text(), timeout=300)
+    assert importing.returncode == 6, stderr
+    assert stderr.splitlines() == [f"tracker: error: cannot keep stdin in a temporary file in {small_disk}: No space"
+                                   " left on device; nothing was written (TMPDIR chooses the folder)"]
+    assert fingerprint(store_url) == before

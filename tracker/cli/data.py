@@ -12,7 +12,7 @@ from typing import IO, TYPE_CHECKING, Annotated, Any, BinaryIO, TextIO
 
 import typer
 
-from events.errors import InvalidInput, TrackerError
+from events.errors import InvalidInput, StoreUnavailable, TrackerError
 from tracker.cli import app
 from tracker.cli.common import (
     bulk_work,
@@ -196,8 +196,13 @@ def import_(
                 name, handle = "stdin", sys.stdin
                 if chunk is not None:  # read twice: kept on disk, not in memory
                     handle = opened.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8"))
-                    shutil.copyfileobj(sys.stdin, handle)
-                    handle.seek(0)
+                    try:
+                        shutil.copyfileobj(sys.stdin, handle)
+                        handle.seek(0)
+                    except OSError as error:
+                        raise StoreUnavailable(f"cannot keep stdin in a temporary file in {tempfile.gettempdir()}:"
+                                               f" {error.strerror}; nothing was written (TMPDIR chooses the folder)"
+                                               ) from None
             else:
                 path = Path(file)
                 if not path.is_file():
