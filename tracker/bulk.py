@@ -272,7 +272,9 @@ def _fold_each_stream(app: Tracker, spool: Spool, progress: Callable[[int, int |
     for key, _ in spool.streams():
         numbered = spool.facts_of(key)
         facts = [fact for _, fact in numbered]
-        line_of = {fact.event_id: n for n, fact in numbered}
+        line_of: dict[str, int] = {}  # an event id's first line
+        for number, fact in numbered:
+            line_of.setdefault(fact.event_id, number)
         n: int | None = numbered[0][0]
         try:
             stream = app.load_or_start(key, facts[0], fresh)
@@ -284,7 +286,14 @@ def _fold_each_stream(app: Tracker, spool: Spool, progress: Callable[[int, int |
                 meeting = fact.__dict__.get("meeting_id")
                 if isinstance(fact, CommitmentEvent) and meeting:
                     _check_meeting_held(app, spool, meetings, meeting, n, fresh)
-                if stream.append(fact, settle=False) is None:
+                try:
+                    appended = stream.append(fact, settle=False)
+                except DuplicateEventId:
+                    if line_of[fact.event_id] < n:  # not recorded: on an earlier line
+                        raise DuplicateEventId(f"event id {fact.event_id!r} is used twice with other content:"
+                                               f" on line {line_of[fact.event_id]} and on this one") from None
+                    raise
+                if appended is None:
                     result.unchanged += 1
                 else:
                     result.added += 1
