@@ -46,6 +46,19 @@ def fact_rows(url: str) -> list[tuple]:
         return [tuple(r) for r in cur.fetchall() if r[3] in FACT_TOPICS]
 
 
+def made(url: str) -> bool:
+    """Whether the store has been made (an import refused or killed before its write makes none)."""
+    if not is_postgres(url):
+        return Path(url).exists()
+    with connect(url) as (conn, table, _, _):
+        return conn.execute("SELECT to_regclass(%s)", [table]).fetchone()[0] is not None
+
+
+def stored_facts(url: str) -> list[tuple]:
+    """``fact_rows``, none for a store not made."""
+    return fact_rows(url) if made(url) else []
+
+
 def execute(url: str, sql: str, params: list) -> None:
     with connect(url) as (conn, table, position, mark):
         conn.execute(sql.format(table=table, position=position, p=mark), params)

@@ -1,6 +1,8 @@
 """A large import, all or nothing, in memory bounded by its largest stream, not its file.
 
-Three passes, the lines kept on disk in a spool (a private SQLite file) between them:
+Three passes, the lines kept on disk in a spool between them: a private SQLite database of
+no name, whose file is removed as soon as it is made (it vanishes with the process, killed
+or not: an encrypted store's lines are never left behind in clear text):
 
 1. each line is checked and routed to its stream (a correction to its target's), its event
    id reserved across the file (used twice in two streams: refused);
@@ -16,11 +18,11 @@ Snapshots due are stored after the commit (one that fails is made by a later wri
 
 from __future__ import annotations
 
+import os
 import sqlite3
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
@@ -29,7 +31,14 @@ from eventsourcing.persistence import PersistenceError, StoredEvent
 
 from events import CommitmentEvent, Fact, target_of
 from events.aggregates import EventIdClaimed, Meeting
-from events.errors import ConcurrentChange, DuplicateEventId, TrackerError, UnknownEvent, UnknownMeeting
+from events.errors import (
+    ConcurrentChange,
+    DuplicateEventId,
+    StoreUnavailable,
+    TrackerError,
+    UnknownEvent,
+    UnknownMeeting,
+)
 from events.vocabulary import trusted_line
 
 if TYPE_CHECKING:
@@ -60,11 +69,32 @@ def refused(error: TrackerError, line: int | None) -> TrackerError:
     return error
 
 
+def temporary_folder() -> str:
+    """Where SQLite puts the file of a database of no name (its order of choice on POSIX)."""
+    for folder in (os.environ.get("SQLITE_TMPDIR"), os.environ.get("TMPDIR"), "/var/tmp", "/usr/tmp", "/tmp"):
+        if folder and os.path.isdir(folder) and os.access(folder, os.W_OK | os.X_OK):
+            return folder
+    return "."
+
+
+@contextmanager
+def spooling() -> Iterator[None]:
+    """The spool's own failures (a full or failing temporary folder) said as such."""
+    try:
+        yield
+    except sqlite3.Error as error:
+        what = "no room to keep" if "full" in str(error) else "cannot keep"
+        raise StoreUnavailable(f"{what} the lines of the import in {temporary_folder()}: {error};"
+                               " nothing was written (TMPDIR chooses the folder)") from None
+
+
 class Spool:
     """The lines of an import, and the records made from them, in a private file on disk."""
 
-    def __init__(self, directory: Path):
-        self.db = sqlite3.connect(directory / "spool.db", isolation_level=None)
+    def __init__(self) -> None:
+        # No name: SQLite's temporary database, its file unlinked once opened, gone with the
+        # process however it ends; memory holds its cache, the file the rest.
+        self.db = sqlite3.connect("", isolation_level=None)
         for pragma in ("journal_mode=OFF", "synchronous=OFF", "temp_store=FILE", "cache_size=-16000"):
             self.db.execute(f"PRAGMA {pragma}")
         self.db.execute("BEGIN")
@@ -152,9 +182,10 @@ class Spool:
     def records(self, table: str = "records", order: str = "n, claim", uuids: bool = True) -> Iterator[list[StoredEvent]]:
         """The records kept, in the file's order, a batch at a time. ``uuids=False``: their
         originator ids as the SQLite recorder writes them (hex), not made into UUIDs and back."""
-        cursor = self.db.execute(f"SELECT originator_id, version, topic, state FROM {table} ORDER BY {order}")
-        while rows := cursor.fetchmany(BATCH):
-            yield [StoredEvent(UUID(r[0]) if uuids else r[0], r[1], r[2], r[3]) for r in rows]
+        with spooling():  # read in the store's write transaction: not to be taken for its failure
+            cursor = self.db.execute(f"SELECT originator_id, version, topic, state FROM {table} ORDER BY {order}")
+            while rows := cursor.fetchmany(BATCH):
+                yield [StoredEvent(UUID(r[0]) if uuids else r[0], r[1], r[2], r[3]) for r in rows]
 
     def close(self) -> None:
         self.db.close()
@@ -175,9 +206,10 @@ def import_lines(open_app: Callable[[], Tracker], lines: Iterable[tuple[int, Fac
             opened.append(open_app())
         return opened[0]
 
-    with tempfile.TemporaryDirectory(prefix="tracker-import-") as directory:
-        spool = Spool(Path(directory))
-        try:
+    with spooling():
+        spool = Spool()
+    try:
+        with spooling():
             for n, fact in lines:
                 try:
                     spool.add(n, _route(store, spool, fact), fact)
@@ -186,21 +218,23 @@ def import_lines(open_app: Callable[[], Tracker], lines: Iterable[tuple[int, Fac
                 if progress and spool.count % 10_000 == 0:
                     progress(spool.count, None)
             spool.indexed()
-            if not spool.count:
-                return Imported()
-            app = store()
-            for _ in range(RETRIES):
-                checked_at = app.recorder.max_notification_id()
+        if not spool.count:
+            return Imported()
+        app = store()
+        for _ in range(RETRIES):
+            checked_at = app.recorder.max_notification_id()
+            with spooling():
                 result = _fold_streams(app, spool, progress)
-                if not result.added:
-                    return result
-                if app.write_records(spool.records(uuids=app.store.is_postgres), checked_at, spool.last_claim()):
-                    _store_snapshots(app, spool)
-                    return result
-                # another writer got there first: check again against what it wrote
-            raise ConcurrentChange(f"other writers kept changing the store; nothing was written after {RETRIES} tries")
-        finally:
-            spool.close()
+                last_claim = spool.last_claim() if result.added else None
+            if last_claim is None:
+                return result
+            if app.write_records(spool.records(uuids=app.store.is_postgres), checked_at, last_claim):
+                _store_snapshots(app, spool)
+                return result
+            # another writer got there first: check again against what it wrote
+        raise ConcurrentChange(f"other writers kept changing the store; nothing was written after {RETRIES} tries")
+    finally:
+        spool.close()
 
 
 def _route(store: Callable[[], Tracker], spool: Spool, fact: Fact) -> str:
@@ -238,7 +272,9 @@ def _fold_each_stream(app: Tracker, spool: Spool, progress: Callable[[int, int |
     for key, _ in spool.streams():
         numbered = spool.facts_of(key)
         facts = [fact for _, fact in numbered]
-        line_of = {fact.event_id: n for n, fact in numbered}
+        line_of: dict[str, int] = {}  # an event id's first line
+        for number, fact in numbered:
+            line_of.setdefault(fact.event_id, number)
         n: int | None = numbered[0][0]
         try:
             stream = app.load_or_start(key, facts[0], fresh)
@@ -250,7 +286,14 @@ def _fold_each_stream(app: Tracker, spool: Spool, progress: Callable[[int, int |
                 meeting = fact.__dict__.get("meeting_id")
                 if isinstance(fact, CommitmentEvent) and meeting:
                     _check_meeting_held(app, spool, meetings, meeting, n, fresh)
-                if stream.append(fact, settle=False) is None:
+                try:
+                    appended = stream.append(fact, settle=False)
+                except DuplicateEventId:
+                    if line_of[fact.event_id] < n:  # not recorded: on an earlier line
+                        raise DuplicateEventId(f"event id {fact.event_id!r} is used twice with other content:"
+                                               f" on line {line_of[fact.event_id]} and on this one") from None
+                    raise
+                if appended is None:
                     result.unchanged += 1
                 else:
                     result.added += 1
@@ -293,11 +336,11 @@ def _in_store(app: Tracker, meeting: str) -> bool:
 def _store_snapshots(app: Tracker, spool: Spool) -> None:
     if not app.snapshots:
         return
-    for batch in spool.records("snapshots", "rowid", uuids=app.store.is_postgres):
-        try:
+    try:
+        for batch in spool.records("snapshots", "rowid", uuids=app.store.is_postgres):
             app.snapshots.recorder.insert_events(batch)
-        except PersistenceError:
-            return  # the facts are saved: a snapshot only saves reading them, and a later write makes it
+    except (PersistenceError, StoreUnavailable):
+        return  # the facts are saved: a snapshot only saves reading them, and a later write makes it
 
 
 def line_named(error: Exception, numbered: list[tuple[int, Fact]]) -> int | None:

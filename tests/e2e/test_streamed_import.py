@@ -134,3 +134,21 @@ def test_importing_a_file_twice_changes_nothing_the_second_time(store_url, tmp_p
     again = invoke(store_url, tmp_path, "import", history)
     assert again.stderr.splitlines()[-1] == "imported 0 new events, 2 already recorded"
     assert fingerprint(store_url) == before
+
+
+def test_an_event_id_used_twice_in_one_stream_with_other_content_names_both_lines_not_a_record(store_url, tmp_path):
+    history = [registered("road", binding=False), milestone("road", "road-m1", "2023-06-01"),
+               milestone("road", "road-m2", "2023-07-01"), milestone("road", "road-m1", "2023-08-01")]
+    result = invoke(store_url, tmp_path, "import", write(tmp_path / "h.jsonl", history))
+    assert result.exit_code == 4
+    assert result.stderr == ("tracker: error: h.jsonl:4: event id 'road-m1' is used twice with other content:"
+                             " on line 2 and on this one\n")
+
+
+def test_a_line_repeated_further_down_is_recorded_at_its_first_line(store_url, tmp_path):
+    history = [registered("visa"), signed("visa", "visa-signed"), registered("road", binding=False),
+               signed("visa", "visa-signed")]
+    result = invoke(store_url, tmp_path, "import", write(tmp_path / "h.jsonl", history))
+    assert result.stderr.splitlines()[-1] == "imported 3 new events, 1 already recorded"
+    exported = [json.loads(x)["event_id"] for x in invoke(store_url, tmp_path, "export").stdout.splitlines()]
+    assert exported == ["visa-registered", "visa-signed", "road-registered"]

@@ -12,7 +12,7 @@ from typing import IO, TYPE_CHECKING, Annotated, Any, BinaryIO, TextIO
 
 import typer
 
-from events.errors import InvalidInput, TrackerError
+from events.errors import InvalidInput, StoreUnavailable, TrackerError
 from tracker.cli import app
 from tracker.cli.common import (
     bulk_work,
@@ -120,6 +120,7 @@ def record_in_chunks(ctx: typer.Context, handle: TextIO, name: str, size: int) -
 def import_streamed(ctx: typer.Context, handle: TextIO, name: str) -> tuple[int, int]:
     """Import every line all or nothing, holding on disk what a line-at-a-time read does not
     need (tracker.bulk); returns how many events were added and how many were recorded already."""
+    from events.errors import SaveOutcomeUnknown
     from tracker.bulk import import_lines
 
     counted = {"lines": 0, "unsourced": 0}
@@ -145,6 +146,10 @@ def import_streamed(ctx: typer.Context, handle: TextIO, name: str) -> tuple[int,
 
         try:
             result = import_lines(open_app, counting(parsed_lines(handle, name)), progress)
+        except SaveOutcomeUnknown as error:
+            error.args = (f"{name}: the whole file may or may not be recorded (all of it or none): {error.cause};"
+                          " importing it again is safe (what is recorded is skipped)",)
+            raise
         except TrackerError as error:
             line = getattr(error, "line", None)
             if line is not None:
@@ -191,8 +196,13 @@ def import_(
                 name, handle = "stdin", sys.stdin
                 if chunk is not None:  # read twice: kept on disk, not in memory
                     handle = opened.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8"))
-                    shutil.copyfileobj(sys.stdin, handle)
-                    handle.seek(0)
+                    try:
+                        shutil.copyfileobj(sys.stdin, handle)
+                        handle.seek(0)
+                    except OSError as error:
+                        raise StoreUnavailable(f"cannot keep stdin in a temporary file in {tempfile.gettempdir()}:"
+                                               f" {error.strerror}; nothing was written (TMPDIR chooses the folder)"
+                                               ) from None
             else:
                 path = Path(file)
                 if not path.is_file():
