@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Iterable
 
 import orjson
@@ -939,22 +940,15 @@ def what_it_says(event: Fact) -> str:
     return hashlib.blake2b(orjson.dumps(said, option=orjson.OPT_SORT_KEYS), digest_size=8).hexdigest()
 
 
-# Each source's key by the source itself (frozen): facts read from the store share one
-# Source per distinct source. The entry holds the source, so that its id stays its own.
-_SOURCE_KEYS: dict[int, tuple[Source, str]] = {}
-
-
 def source_key(source: Source) -> str:
     """A short digest of who a source is (its kind aside: the same source said more precisely)."""
-    known = _SOURCE_KEYS.get(id(source))
-    if known is not None and known[0] is source:
-        return known[1]
     who = [source.title, source.publisher, source.published_on, source.address]
-    key = hashlib.blake2b(orjson.dumps(who), digest_size=6).hexdigest()
-    if len(_SOURCE_KEYS) >= 4096:
-        _SOURCE_KEYS.clear()
-    _SOURCE_KEYS[id(source)] = (source, key)
-    return key
+    return hashlib.blake2b(orjson.dumps(who), digest_size=6).hexdigest()
+
+
+# Facts share a few sources (a source is frozen, so hashable): each source's key made once.
+# By assignment, as world_period's, so that a mutation run can empty it between tests.
+source_key = lru_cache(maxsize=4096)(source_key)
 
 
 def evaluate(
