@@ -670,8 +670,7 @@ class Status:
         return list(dict.fromkeys(p["country"] for p in self.parties))
 
     def _rank(self, state: str) -> int:
-        rank = _RANKS.get(state)
-        return IMPLEMENTATION_ORDER.index(state) if rank is None else rank  # else: ValueError, as ever
+        return _RANKS[state]
 
     def _raise_implementation(self, to: str, event: Fact, *, strict: bool) -> None:
         state = self.implementation_status
